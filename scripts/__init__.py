@@ -1,0 +1,1 @@
+"""Thin tools: benchmarks (bench/), CI helpers and demo setups."""
