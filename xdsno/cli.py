@@ -1,0 +1,87 @@
+"""The `xdsno` console command: serve the actors, show the effective settings, print the version.
+
+Every `serve` option is also a setting (TOML file and XDSNO_* environment), DESIGN.md §7.
+Later issues add subcommands (publish, retrieve, validate, codes, patients, certs).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from . import __version__
+from .settings import ACTORS, PROFILES, Settings, SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(args.config, overrides=_overrides(args))
+    except SettingsError as exc:
+        print(f"xdsno: {exc}", file=sys.stderr)
+        return 2
+    return args.command(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xdsno", description="IHE XDS.b registry, repository and XCA gateway")
+    parser.add_argument("--version", action="version", version=f"xdsno {__version__}")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="serve the enabled actors on one port")
+    _add_node_options(serve)
+    serve.set_defaults(command=_serve)
+
+    show = commands.add_parser("settings", help="print the effective settings (secrets masked) as JSON")
+    _add_node_options(show)
+    show.set_defaults(command=_show_settings)
+    return parser
+
+
+def _add_node_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file (also XDSNO_CONFIG)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument("--data-dir", help="folder of the SQLite database and the local blob store")
+    parser.add_argument("--workers", type=int, help="processes; more than 1 serves with gunicorn")
+    parser.add_argument("--profile", choices=PROFILES, help="metadata rule set (default norway)")
+    parser.add_argument("--patient-domain", action="append", dest="patient_domains", metavar="OID",
+                        help="accepted patient assigning authority (repeatable)")
+    parser.add_argument("--home-community-id", help="this community, urn:oid:OID")
+    parser.add_argument("--repository-unique-id", help="this repository's uniqueId (OID)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite in the data folder)")
+    parser.add_argument("--actor", action="append", dest="actors", choices=ACTORS,
+                        help="actor to enable (repeatable; default all)")
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    names = ("host", "port", "data_dir", "workers", "profile", "patient_domains", "home_community_id",
+             "repository_unique_id", "database_url", "actors")
+    values = {name: getattr(args, name, None) for name in names}
+    for name in ("patient_domains", "actors"):
+        if values[name]:
+            values[name] = tuple(values[name])
+    return values
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    from .server import serve
+
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(settings)
+    return 0
+
+
+def _show_settings(settings: Settings, _args: argparse.Namespace) -> int:
+    print(json.dumps(settings.redacted(), indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

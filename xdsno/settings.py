@@ -1,0 +1,215 @@
+"""Typed deployment settings: embedded defaults, overridden by a TOML file, then by environment.
+
+Precedence (lowest first): defaults → TOML file (`--config FILE` or `XDSNO_CONFIG`) →
+environment variables `XDSNO_<FIELD>` (upper case; lists comma-separated; booleans
+1/0/true/false/yes/no) → command-line options. The defaults need no file and no other
+service: SQLite and a local blob folder under `data_dir`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping, get_args, get_origin, get_type_hints
+
+ENV_PREFIX = "XDSNO_"
+ACTORS = ("registry", "repository", "xca_responding", "xca_initiating")
+PROFILES = ("ihe", "norway")
+BLOB_STORES = ("filesystem", "s3")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the software cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of one deployment. Field names are the TOML keys and, upper-cased after
+    `XDSNO_`, the environment variable names."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    #: worker processes; 1 serves with waitress, more with gunicorn
+    workers: int = 1
+    threads: int = 8
+    log_level: str = "INFO"
+    actors: tuple[str, ...] = ACTORS
+    #: base URL under which this node is reached (for /health); derived from host/port when empty
+    public_url: str = ""
+
+    # --- metadata profile (DESIGN.md §7)
+    profile: str = "norway"
+    strict: bool = True
+    patient_domains: tuple[str, ...] = (
+        "2.16.578.1.12.4.1.4.1",  # fødselsnummer
+        "2.16.578.1.12.4.1.4.2",  # D-nummer
+    )
+    known_patients_only: bool = False
+    home_community_id: str = "urn:oid:2.16.578.1.12.4.1.7.1.999"
+    repository_unique_id: str = "2.16.578.1.12.4.1.7.1.999.1"
+
+    # --- registry storage
+    #: SQLAlchemy URL; empty means SQLite in data_dir/registry.sqlite3
+    database_url: str = ""
+    query_result_limit: int = 1000
+
+    # --- repository blob store
+    blob_store: str = "filesystem"
+    #: folder of the filesystem blob store; empty means data_dir/blobs
+    blob_dir: str = ""
+    s3_endpoint: str = ""
+    s3_bucket: str = "xdsno"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = ""
+    s3_secure: bool = True
+    #: registry the repository registers to; empty means the co-located registry in-process
+    registry_url: str = ""
+
+    # --- SOAP
+    max_xml_bytes: int = 64 * 1024 * 1024
+
+    # --- XCA initiating gateway
+    communities_file: str = ""
+    xca_deadline_seconds: float = 20.0
+
+    def __post_init__(self) -> None:
+        _check_choice("profile", self.profile, PROFILES)
+        _check_choice("blob_store", self.blob_store, BLOB_STORES)
+        for actor in self.actors:
+            _check_choice("actors", actor, ACTORS)
+        for name in ("port", "workers", "threads", "query_result_limit", "max_xml_bytes"):
+            if getattr(self, name) < (0 if name == "port" else 1):
+                raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.blob_store == "s3" and not self.s3_endpoint:
+            raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return Path(self.blob_dir) if self.blob_dir else self.data_dir / "blobs"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as plain data with secrets masked, for display."""
+        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        for secret in ("s3_secret_key", "s3_access_key"):
+            if data[secret]:
+                data[secret] = "***"
+        if "@" in data["database_url"]:
+            scheme, _, rest = data["database_url"].partition("://")
+            data["database_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return data
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from defaults, an optional TOML file, the environment and overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        values.update(_read_toml(Path(config_file)))
+    values.update(_read_environment(environ))
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _build(values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+    # Sections are for the reader's convenience only: [registry] database_url = ... is the same key.
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def _read_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    names = {f.name for f in fields(Settings)}
+    found = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            if name in names:
+                found[name] = value
+    return found
+
+
+def _build(values: Mapping[str, Any]) -> Settings:
+    hints = get_type_hints(Settings)
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    converted = {name: _convert(name, value, hints[name]) for name, value in values.items()}
+    return Settings(**converted)
+
+
+def _convert(name: str, value: Any, hint: Any) -> Any:
+    try:
+        if hint is bool:
+            return _to_bool(value)
+        if hint is int:
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is Path:
+            return Path(value)
+        if get_origin(hint) is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            item_type = get_args(hint)[0]
+            return tuple(item_type(item.strip() if isinstance(item, str) else item) for item in items if str(item).strip())
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot use {value!r} ({exc})") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SettingsError(f"{name} = {value!r} is not one of {', '.join(allowed)}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)
