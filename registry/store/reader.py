@@ -1,0 +1,156 @@
+"""Lookups the Document Registry needs from its store: registry-state checks of ITI TF-2
+3.42.4.1.3 (uniqueId reuse, RPLC/XFRM/APND targets, patient consistency) and the stored queries
+of ITI TF-2 3.18.4.1.2.4 (GetDocuments, GetAssociations, GetFolderAndContents, …).
+
+Every function issues one SQL statement per call (IN lists; lists longer than `CHUNK` are
+split so no database's parameter limit is reached) and returns plain dataclasses, in insert
+order unless said otherwise. The SELECT builders for filtering queries live in
+`registry.store.filters` and are re-exported here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, Row, Select, or_, select
+
+from .filters import (  # noqa: F401  (re-exported for the stored-query module)
+    CodeList, DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query,
+)
+from .schema import ObjectKind, association, document_entry, registry_object
+
+#: values per IN list; below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
+CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSummary:
+    """The indexed columns of one stored object; document-only fields are None for others."""
+
+    entry_uuid: str
+    kind: ObjectKind
+    lid: str
+    status: str
+    version: int
+    unique_id: str | None
+    patient_id: str | None
+    home: str | None
+    object_type: str | None = None
+    hash: str | None = None
+    size: int | None = None
+    repository_unique_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationSummary:
+    """One stored Association."""
+
+    entry_uuid: str
+    type: str
+    source: str
+    target: str
+    status: str
+    submission_set_status: str | None
+    previous_version: str | None
+
+
+_ORDER = (registry_object.c.submission_id, registry_object.c.position)
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        yield unique[start:start + CHUNK]
+
+
+def _summary_select() -> Select:
+    ro, de = registry_object, document_entry
+    return (select(ro.c.entry_uuid, ro.c.kind, ro.c.lid, ro.c.status, ro.c.version, ro.c.unique_id,
+                   ro.c.patient_id, ro.c.home, de.c.object_type, de.c.hash, de.c.size,
+                   de.c.repository_unique_id)
+            .select_from(ro.outerjoin(de, de.c.entry_uuid == ro.c.entry_uuid))
+            .order_by(*_ORDER))
+
+
+def _summary(row: Row) -> ObjectSummary:
+    return ObjectSummary(row.entry_uuid, ObjectKind(row.kind), row.lid, row.status, row.version,
+                         row.unique_id, row.patient_id, row.home, row.object_type, row.hash,
+                         row.size, row.repository_unique_id)
+
+
+def _summaries(conn: Connection, column, values: Iterable[str], *conditions) -> list[ObjectSummary]:
+    rows: list[Row] = []
+    chunks = list(_chunks(values))
+    for chunk in chunks:
+        rows += conn.execute(_summary_select().add_columns(*_ORDER)
+                             .where(column.in_(chunk), *conditions)).all()
+    if len(chunks) > 1:
+        rows.sort(key=lambda r: (r.submission_id, r.position))
+    return [_summary(row) for row in rows]
+
+
+def find_by_unique_ids(conn: Connection, kind: ObjectKind | None,
+                       unique_ids: Iterable[str]) -> list[ObjectSummary]:
+    """Stored objects of `kind` (any kind when None) whose uniqueId is one of `unique_ids`."""
+    conditions = [registry_object.c.kind == kind.value] if kind is not None else []
+    return _summaries(conn, registry_object.c.unique_id, unique_ids, *conditions)
+
+
+def get_by_uuids(conn: Connection, uuids: Iterable[str]) -> list[ObjectSummary]:
+    """Stored objects whose entryUUID is one of `uuids` (unknown ones are simply absent)."""
+    return _summaries(conn, registry_object.c.entry_uuid, uuids)
+
+
+def documents_by_lid(conn: Connection, lids: Iterable[str]) -> list[ObjectSummary]:
+    """Every stored version of the DocumentEntries with these logical ids, by lid then version."""
+    found = _summaries(conn, registry_object.c.lid, lids,
+                       registry_object.c.kind == ObjectKind.DOCUMENT_ENTRY.value)
+    return sorted(found, key=lambda s: (s.lid, s.version))
+
+
+def associations_touching(conn: Connection, uuids: Iterable[str], types: Sequence[str] | None = None,
+                          statuses: Sequence[str] | None = None) -> list[AssociationSummary]:
+    """Associations whose source or target is one of `uuids`, optionally of some types/statuses."""
+    ro, a = registry_object, association
+    query = (select(a.c.entry_uuid, a.c.type, a.c.source, a.c.target, ro.c.status,
+                    a.c.submission_set_status, a.c.previous_version, *_ORDER)
+             .select_from(a.join(ro, ro.c.entry_uuid == a.c.entry_uuid)).order_by(*_ORDER))
+    if types is not None:
+        query = query.where(a.c.type.in_(list(types)))
+    if statuses is not None:
+        query = query.where(ro.c.status.in_(list(statuses)))
+    rows: dict[str, Row] = {}
+    for chunk in _chunks(uuids):
+        for row in conn.execute(query.where(or_(a.c.source.in_(chunk), a.c.target.in_(chunk)))):
+            rows[row.entry_uuid] = row
+    ordered = sorted(rows.values(), key=lambda r: (r.submission_id, r.position))
+    return [AssociationSummary(r.entry_uuid, r.type, r.source, r.target, r.status,
+                               r.submission_set_status, r.previous_version) for r in ordered]
+
+
+def xml_of(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, bytes]]:
+    """(entryUUID, canonical ebRIM XML) of the stored objects among `uuids`, in insert order."""
+    ro = registry_object
+    rows: list[Row] = []
+    chunks = list(_chunks(uuids))
+    for chunk in chunks:
+        rows += conn.execute(select(ro.c.entry_uuid, ro.c.xml, *_ORDER)
+                             .where(ro.c.entry_uuid.in_(chunk)).order_by(*_ORDER)).all()
+    if len(chunks) > 1:
+        rows.sort(key=lambda r: (r.submission_id, r.position))
+    return [(row.entry_uuid, bytes(row.xml)) for row in rows]
+
+
+def patient_ids_of(conn: Connection, uuids: Iterable[str]) -> dict[str, str | None]:
+    """entryUUID → patient id of the stored objects among `uuids` (None for associations)."""
+    ro = registry_object
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(uuids):
+        query = select(ro.c.entry_uuid, ro.c.patient_id).where(ro.c.entry_uuid.in_(chunk))
+        found.update({row.entry_uuid: row.patient_id for row in conn.execute(query)})
+    return found
+
+
+def uuids_of(conn: Connection, query: Select) -> list[str]:
+    """Run a SELECT of entry UUIDs (from `document_query` and friends)."""
+    return list(conn.execute(query).scalars())
