@@ -36,7 +36,8 @@ def parse_media_type(value: str | None) -> tuple[str, dict[str, str]]:
         eq = rest.find("=", i)
         if eq < 0:
             break
-        name = rest[i:eq].strip(" \t;").lower()
+        # A parameter without '=' (junk) before this one is skipped.
+        name = rest[i:eq].rpartition(";")[2].strip(" \t").lower()
         i = eq + 1
         while i < n and rest[i] in " \t":
             i += 1
