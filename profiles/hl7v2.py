@@ -1,7 +1,7 @@
 """HL7 v2.5 datatypes as XDS metadata uses them (ITI TF-3 4.2.3.1.7, Table 4.2.3.1.7-2 "Data Types").
 
 Owns: HL7 escaping (HL7 v2.5 Chapter 2.7), the composite types HD, CX, XCN, XON and XTN, the
-XDS date-time DTM, and `is_oid` for ISO OIDs (ITI TF-3 4.2.3.1.6 limits uniqueIds to 64 chars).
+XDS date-time DTM, and `is_oid` for ISO OIDs (the table's OID row: at most 64 characters).
 
 Parsing is lenient (missing components are empty, unknown escapes are kept as written) so that
 a registry can read anything a source sends and then *report* what is wrong: each type has an
@@ -318,7 +318,8 @@ class XTN(_Composite):
         problems = [] if self.email else ["XTN.4 (email address) is missing for equipment type Internet"]
         if self.use_code not in ("", "NET"):
             problems.append(f"XTN.2 must be empty or 'NET' for Internet, found {self.use_code!r}")
-        if self.country_code or self.area_code or self.local_number or self.extension or self.unformatted_number:
+        phone = (self.country_code, self.area_code, self.local_number, self.extension, self.unformatted_number)
+        if any(phone):
             problems.append("XTN.5-XTN.8 and XTN.12 (telephone parts) must be empty for Internet")
         return problems
 
@@ -334,6 +335,8 @@ _DTM = re.compile(
     r"(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?([+-]\d{4})?"
 )
 _UNITS = ("month", "day", "hour", "minute", "second")
+# Length of one value at day precision and finer, by digit count (month and year vary in length).
+_STEP = {8: timedelta(days=1), 10: timedelta(hours=1), 12: timedelta(minutes=1), 14: timedelta(seconds=1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,9 +434,10 @@ class DTM:
         if self.month is None:
             return start.replace(year=self.year + 1)
         if self.day is None:
-            return start.replace(year=self.year + 1, month=1) if self.month == 12 else start.replace(month=self.month + 1)
-        step = {8: timedelta(days=1), 10: timedelta(hours=1), 12: timedelta(minutes=1), 14: timedelta(seconds=1)}
-        return start + step[self.digits]
+            if self.month == 12:
+                return start.replace(year=self.year + 1, month=1)
+            return start.replace(month=self.month + 1)
+        return start + _STEP[self.digits]
 
     def _offset_delta(self) -> timedelta:
         if not self.offset:
@@ -458,7 +462,8 @@ class DTM:
         if self.day is not None:
             last = calendar.monthrange(self.year, self.month or 1)[1]
             _check_range("day", self.day, 1, last, f" for {self.year:04d}-{self.month:02d}")
-        for name, value, top in (("hour", self.hour, 23), ("minute", self.minute, 59), ("second", self.second, 59)):
+        clock = (("hour", self.hour, 23), ("minute", self.minute, 59), ("second", self.second, 59))
+        for name, value, top in clock:
             if value is not None:
                 _check_range(name, value, 0, top)
 

@@ -186,12 +186,16 @@ def test_telecom_problems(text, expected):
 
 # --- OIDs --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["1.2", "0.0", "2.16.578.1.12.4.1.4.1", "1.3.6.1.4.1.21367.2003.3.9", "2.0.10"])
+@pytest.mark.parametrize(
+    "text", ["1.2", "0.0", "2.16.578.1.12.4.1.4.1", "1.3.6.1.4.1.21367.2003.3.9", "2.0.10"]
+)
 def test_valid_oids(text):
     assert is_oid(text)
 
 
-@pytest.mark.parametrize("text", ["", "1", "3.1", "1.02", "01.2", "1..2", ".1.2", "1.2.", "a.b", "1.2 ", "1.-2", "urn:oid:1.2"])
+@pytest.mark.parametrize(
+    "text", ["", "1", "3.1", "1.02", "01.2", "1..2", ".1.2", "1.2.", "a.b", "1.2 ", "1.-2", "urn:oid:1.2"]
+)
 def test_invalid_oids(text):
     assert not is_oid(text)
 
@@ -284,14 +288,18 @@ def test_dtm_from_aware_datetime_converts_to_utc():
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 _hd = st.builds(HD, _text, _text, _text)
+# An unnamed component as it stands in the text: escaped subcomponents joined by '&'.
 _raw_component = (
-    st.lists(_text, min_size=1, max_size=3).map(lambda parts: "&".join(escape(part) for part in parts)).filter(bool)
+    st.lists(_text, min_size=1, max_size=3)
+    .map(lambda parts: "&".join(escape(part) for part in parts))
+    .filter(bool)
 )
 
 
 def _others(named: set[int], last: int) -> st.SearchStrategy:
     free = [position for position in range(1, last + 1) if position not in named]
-    return st.dictionaries(st.sampled_from(free), _raw_component, max_size=3).map(lambda d: tuple(sorted(d.items())))
+    chosen = st.dictionaries(st.sampled_from(free), _raw_component, max_size=3)
+    return chosen.map(lambda by_position: tuple(sorted(by_position.items())))
 
 
 def _composite(cls, last: int) -> st.SearchStrategy:
