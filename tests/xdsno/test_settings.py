@@ -78,3 +78,24 @@ def test_redacted_masks_secrets():
     assert shown["s3_secret_key"] == "***"
     assert "pw" not in shown["database_url"]
     assert shown["data_dir"] == "d"
+
+
+def test_cli_settings_shows_options_over_environment(monkeypatch, capsys):
+    import json
+
+    from xdsno.cli import main
+
+    monkeypatch.setenv("XDSNO_PORT", "7000")
+    monkeypatch.setenv("XDSNO_S3_SECRET_KEY", "hidden")
+    assert main(["settings", "--profile", "ihe", "--patient-domain", "1.2", "--patient-domain", "3.4"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["port"], shown["profile"], shown["patient_domains"]) == (7000, "ihe", ["1.2", "3.4"])
+    assert shown["s3_secret_key"] == "***"
+
+
+def test_cli_refuses_unusable_setting_with_exit_2(monkeypatch, capsys):
+    from xdsno.cli import main
+
+    monkeypatch.setenv("XDSNO_PROFILE", "swedish")
+    assert main(["settings"]) == 2
+    assert "profile = 'swedish'" in capsys.readouterr().err

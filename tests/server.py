@@ -1,0 +1,72 @@
+"""Starting the real `xdsno serve` process on a free loopback port, for integration tests."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
+                   timeout: float = 20.0) -> Iterator[RunningServer]:
+    """`xdsno serve` in a child process; yields once /health answers, stops it afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "xdsno.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--data-dir", str(data_dir), *args]
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("XDSNO_")}
+    child_env.update(env or {})
+    child_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + child_env.get("PYTHONPATH", "")
+    log = open(data_dir.parent / f"server-{port}.log", "wb")
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+    server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process)
+    try:
+        _wait_until_healthy(server, timeout, log.name)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_until_healthy(server: RunningServer, timeout: float, log_name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"xdsno serve exited with {server.process.returncode}: "
+                               + Path(log_name).read_text(errors="replace"))
+        try:
+            if httpx.get(server.url("/health"), timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("xdsno serve did not answer /health in time: " + Path(log_name).read_text(errors="replace"))

@@ -1,0 +1,67 @@
+"""Building the one WSGI app of a deployment from the enabled actors' endpoints.
+
+One port serves every enabled actor at a fixed path (README "Endpoints"); `/health`
+answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
+each serves. Each actor's router is built here and handed the plain values it needs, so
+actors never read settings or import each other (DESIGN.md §2).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from soap.mount import PathDispatcher
+from soap.router import SoapRouter
+
+from . import __version__
+from .settings import Settings
+
+#: Endpoint path of each actor under the server's base URL.
+ENDPOINT_PATHS = {
+    "registry": "/registry",
+    "repository": "/repository",
+    "xca_responding": "/xca",
+    "xca_initiating": "/xca/initiating",
+}
+
+
+def build_app(settings: Settings) -> PathDispatcher:
+    routers = {actor: _router_for(actor, settings) for actor in settings.actors}
+    mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
+    mounts["/health"] = HealthApp(settings, routers)
+    return PathDispatcher(mounts)
+
+
+def _router_for(actor: str, settings: Settings) -> SoapRouter:
+    """The actor's SOAP router; the actor issues register their transactions on it."""
+    return SoapRouter(max_xml_bytes=settings.max_xml_bytes)
+
+
+class HealthApp:
+    """GET /health: what this node is and what it serves, as JSON."""
+
+    def __init__(self, settings: Settings, routers: Mapping[str, SoapRouter]):
+        self._settings = settings
+        self._routers = routers
+
+    def document(self) -> dict[str, Any]:
+        base = self._settings.base_url
+        return {
+            "status": "ok",
+            "version": __version__,
+            "profile": self._settings.profile,
+            "home_community_id": self._settings.home_community_id,
+            "actors": {
+                actor: {"url": base + ENDPOINT_PATHS[actor], "actions": sorted(router.actions)}
+                for actor, router in self._routers.items()
+            },
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+            return [b""]
+        body = json.dumps(self.document(), indent=2).encode() + b"\n"
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body] if environ["REQUEST_METHOD"] == "GET" else [b""]
