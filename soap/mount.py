@@ -3,7 +3,8 @@
 Owns only the WSGI (PEP 3333) SCRIPT_NAME / PATH_INFO convention: a request for
 `/registry/x` reaches the application mounted at `/registry` with SCRIPT_NAME extended by
 `/registry` and PATH_INFO `/x`. Prefixes match whole path segments (`/registry` does not
-match `/registryx`); the longest prefix wins.
+match `/registryx`); the longest prefix wins. An application mounted at `/` gets only `/` itself;
+whatever matches no mount goes to `fallback` (default: 404).
 """
 from __future__ import annotations
 
@@ -28,12 +29,18 @@ class PathDispatcher:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         for prefix, app in self._mounts:
-            if path == prefix or path.startswith(prefix + "/") or (not prefix and path in ("", "/")):
+            if _matches(prefix, path):
                 scoped = dict(environ)
                 scoped["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + prefix
                 scoped["PATH_INFO"] = path[len(prefix):]
                 return app(scoped, start_response)
         return self._fallback(environ, start_response)
+
+
+def _matches(prefix: str, path: str) -> bool:
+    if not prefix:  # mounted at "/": the root itself only; everything else is the fallback's
+        return path in ("", "/")
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def _not_found(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
