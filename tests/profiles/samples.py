@@ -10,10 +10,12 @@ data. Every object is a frozen dataclass, so a test changes one thing with `with
     samples.submission(then=lambda s: s.with_changes(folders=()))
 
 `register()` gives the ITI-42 context, `provide_and_register()` the ITI-41 submission (no hash,
-size or repositoryUniqueId: the repository sets them) with its context.
+size or repositoryUniqueId: the repository sets them) with its context, and
+`as_registry_metadata()` the same objects as a registry answers them (urn:uuid ids, status).
 """
 from __future__ import annotations
 
+import uuid
 from typing import Callable
 
 from profiles.model import (
@@ -27,7 +29,7 @@ from profiles.model import (
     SubmissionSet,
 )
 from profiles.rules import Transaction, ValidationContext
-from profiles.vocabulary import AssociationType, SubmissionSetStatus
+from profiles.vocabulary import AssociationType, AvailabilityStatus, SubmissionSetStatus
 
 PATIENT_ID = "ST-1000^^^&1.3.6.1.4.1.21367.2003.3.9&ISO"
 OTHER_PATIENT_ID = "ST-2000^^^&1.3.6.1.4.1.21367.2003.3.9&ISO"
@@ -156,6 +158,10 @@ def submission(*, doc: Callable | None = None, doc2: Callable | None = None,
     return _apply(then, built)
 
 
+def _default_submission() -> Submission:
+    return submission()
+
+
 def register(**changes) -> ValidationContext:
     """The ITI-42 context."""
     return ValidationContext(Transaction.REGISTER).with_changes(**changes)
@@ -177,3 +183,27 @@ def provide_and_register(*, doc: Callable | None = None, doc2: Callable | None =
     )
     attached = documents if documents is not None else frozenset(e.id for e in built.document_entries)
     return built, ValidationContext(Transaction.PROVIDE_AND_REGISTER, documents_attached=attached, strict=strict)
+
+
+def entry_uuid(symbolic_id: str) -> str:
+    """The urn:uuid a registry would have given the object with this symbolic id (stable)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'xdsno-sample:' + symbolic_id)}"
+
+
+def as_registry_metadata(submission: Submission | None = None) -> Submission:
+    """The submission as registry metadata (a query response): urn:uuid ids, Approved status."""
+    submission = submission if submission is not None else _default_submission()
+    approved = AvailabilityStatus.APPROVED
+
+    def stored(obj):
+        return obj.with_changes(id=entry_uuid(obj.id), status=approved)
+
+    return submission.with_changes(
+        document_entries=tuple(stored(e) for e in submission.document_entries),
+        submission_sets=tuple(stored(s) for s in submission.submission_sets),
+        folders=tuple(stored(f).with_changes(last_update_time="20041225235050") for f in submission.folders),
+        associations=tuple(
+            stored(a).with_changes(source=entry_uuid(a.source), target=entry_uuid(a.target))
+            for a in submission.associations
+        ),
+    )
