@@ -74,10 +74,13 @@ def has_member_shape(submission: Submission, context: ValidationContext) -> Iter
             continue
         source, target = objects.get(association.source), objects.get(association.target)
         if isinstance(target, SubmissionSet):
-            yield metadata_issue(context, association, f"HasMember target {target.id} is a SubmissionSet; it cannot be a member")
+            yield metadata_issue(
+                context, association, f"HasMember target {target.id} is a SubmissionSet; it cannot be a member"
+            )
         elif source is not None and type(source) not in allowed:
             yield metadata_issue(
-                context, association, f"HasMember source {source.id} is a {_kind(source)}; only a SubmissionSet or a Folder has members"
+                context, association,
+                f"HasMember source {source.id} is a {_kind(source)}; only a SubmissionSet or a Folder has members",
             )
         elif source is not None and target is not None and not isinstance(target, allowed[type(source)]):
             yield metadata_issue(
@@ -106,12 +109,14 @@ def submission_set_status(submission: Submission, context: ValidationContext) ->
             found = "missing" if status is None else repr(status)
             yield metadata_issue(
                 context, association,
-                f"SubmissionSetStatus is {found}; a HasMember to DocumentEntry {target.id} of this submission needs 'Original'",
+                f"SubmissionSetStatus is {found}; a HasMember to DocumentEntry {target.id} "
+                "of this submission needs 'Original'",
             )
         elif target is None and status == SubmissionSetStatus.ORIGINAL:
             yield metadata_issue(
                 context, association,
-                f"SubmissionSetStatus 'Original' but target {association.target} is not in this submission; use 'Reference'",
+                f"SubmissionSetStatus 'Original' but target {association.target} is not in this submission; "
+                "use 'Reference'",
             )
 
 
@@ -148,7 +153,8 @@ def relationship_source(submission: Submission, context: ValidationContext) -> I
         if association.association_type in _NEW_DOCUMENT_SOURCE and source not in entries:
             yield metadata_issue(
                 context, association,
-                f"{_short(association.association_type)} source {association.source!r} is not a DocumentEntry of this submission",
+                f"{_short(association.association_type)} source {association.source!r} "
+                "is not a DocumentEntry of this submission",
             )
 
 

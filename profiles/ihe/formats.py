@@ -211,7 +211,9 @@ def object_type(submission: Submission, context: ValidationContext) -> Iterator[
     for entry in submission.document_entries:
         if entry.object_type and entry.object_type not in allowed:
             names = " or ".join(sorted(allowed))
-            yield metadata_issue(context, entry, f"objectType {entry.object_type!r} is not allowed here; expected {names}")
+            yield metadata_issue(
+                context, entry, f"objectType {entry.object_type!r} is not allowed here; expected {names}"
+            )
 
 
 @rule("document-entry.document-availability")

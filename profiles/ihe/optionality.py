@@ -180,10 +180,11 @@ def optionality_rule(name: str, kind: type, table: OptionalityTable = IHE_OPTION
             for attribute in table.attributes(kind):
                 requirement = table.requirement(kind, attribute, column)
                 given = present(ATTRIBUTES[kind][attribute](obj))
+                where = _where(column, context)
                 if requirement is Optionality.REQUIRED and not given:
-                    yield metadata_issue(context, obj, f"{attribute} is required (R) {_where(column, context)} but missing")
+                    yield metadata_issue(context, obj, f"{attribute} is required (R) {where} but missing")
                 elif requirement is Optionality.PROHIBITED and given:
-                    yield metadata_issue(context, obj, f"{attribute} is given but prohibited (X) {_where(column, context)}")
+                    yield metadata_issue(context, obj, f"{attribute} is given but prohibited (X) {where}")
 
     return Rule(name, check)
 

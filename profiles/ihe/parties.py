@@ -37,7 +37,10 @@ def patient_id_format(submission: Submission, context: ValidationContext) -> Ite
 
 @rule("patient-id.single-patient")
 def single_patient(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
-    """Every DocumentEntry and Folder has the SubmissionSet's patientId."""
+    """Every DocumentEntry and Folder has the SubmissionSet's patientId. Not asked of a query
+    response: a merged XCA response carries each community's own id of the patient."""
+    if not context.transaction.is_submission:
+        return
     reference = submission.submission_set
     if reference is None or not reference.patient_id:
         reference = next((obj for obj in patient_objects(submission) if obj.patient_id), None)

@@ -15,6 +15,7 @@ from typing import Iterator
 from ..errors import ErrorCode, Issue
 from ..model import Submission
 from ..rules import ValidationContext, rule
+from ..vocabulary import FolderScheme, SubmissionSetScheme
 from .common import members_of_submission_set, metadata_issue
 
 
@@ -34,8 +35,8 @@ def registry_packages_classified(submission: Submission, context: ValidationCont
     for package_id in submission.unclassified_packages:
         yield Issue(
             context.metadata_error,
-            f"RegistryPackage {package_id}: classified neither as SubmissionSet "
-            "(urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd) nor as Folder (urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2)",
+            f"RegistryPackage {package_id}: classified neither as SubmissionSet ({SubmissionSetScheme.NODE}) "
+            f"nor as Folder ({FolderScheme.NODE})",
             location=package_id,
         )
 
@@ -51,7 +52,11 @@ def ids_unique(submission: Submission, context: ValidationContext) -> Iterator[I
 
 @rule("unique-id.unique-in-message")
 def unique_ids_unique(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
-    """No two DocumentEntries, Folders or SubmissionSets of one message share a uniqueId."""
+    """No two DocumentEntries, Folders or SubmissionSets of one submission share a uniqueId. A
+    query response may: the versions of one DocumentEntry share it (Metadata Update,
+    logicalID/version), so it is not checked there."""
+    if not context.transaction.is_submission:
+        return
     owners: dict[str, list[str]] = {}
     for obj in (*submission.submission_sets, *submission.document_entries, *submission.folders):
         if obj.unique_id:

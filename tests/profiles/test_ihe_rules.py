@@ -165,7 +165,8 @@ def test_limited_metadata_relaxes_requirements_where_accepted():
 
 
 def test_limited_metadata_still_requires_unique_id():
-    submission, context = samples.provide_and_register(doc=lambda d: d.with_changes(limited_metadata=True, unique_id=None))
+    submission, context = samples.provide_and_register(
+        doc=lambda d: d.with_changes(limited_metadata=True, unique_id=None))
     issues = validate(submission, context.with_changes(accept_limited_metadata=True))
     single(issues, ErrorCode.REPOSITORY_METADATA_ERROR, "uniqueId", "limitedMetadata object")
 
@@ -328,6 +329,12 @@ def test_submission_set_patient_differs_from_all_members():
     matching(issues, ErrorCode.PATIENT_ID_DOES_NOT_MATCH, "Document01")
 
 
+def test_query_response_may_hold_several_patient_ids():
+    submission = samples.as_registry_metadata(samples.submission(
+        doc2=lambda d: d.with_changes(patient_id=samples.OTHER_PATIENT_ID)))
+    assert validate(submission, ValidationContext(Transaction.QUERY_RESPONSE)) == []
+
+
 def test_same_patient_written_with_trailing_separator_matches():
     assert validate(samples.submission(doc=lambda d: d.with_changes(patient_id=samples.PATIENT_ID + "^"))) == []
 
@@ -382,11 +389,20 @@ def test_duplicate_unique_id_in_provide_and_register():
 
 
 def test_duplicate_unique_id_across_kinds():
-    issues = validate(samples.submission(folder=lambda f: f.with_changes(unique_id="1.3.6.1.4.1.21367.2005.3.99.1.1010")))
+    ss_unique_id = samples.make_submission_set().unique_id
+    issues = validate(samples.submission(folder=lambda f: f.with_changes(unique_id=ss_unique_id)))
     single(issues, ErrorCode.REGISTRY_DUPLICATE_UNIQUE_ID_IN_MESSAGE, "SubmissionSet01, Folder01")
 
 
-@pytest.mark.parametrize("association_id, name", [("SsDoc02", "DocumentEntry Document02"), ("SsFolder01", "Folder Folder01")])
+def test_versions_in_a_query_response_share_a_unique_id():
+    submission = samples.as_registry_metadata(samples.submission(
+        doc2=lambda d: d.with_changes(unique_id="1.3.6.1.4.1.21367.2005.3.99.1.1000")))
+    assert validate(submission, ValidationContext(Transaction.QUERY_RESPONSE)) == []
+
+
+@pytest.mark.parametrize("association_id, name", [
+    ("SsDoc02", "DocumentEntry Document02"), ("SsFolder01", "Folder Folder01"),
+])
 def test_object_not_member_of_submission_set(association_id, name):
     issues = validate(samples.submission(associations=with_associations(drop=(association_id,))))
     single(issues, METADATA, name, "not a member of SubmissionSet SubmissionSet01")
