@@ -24,8 +24,8 @@ swappable, and `scheme_for(day)` picks the classic rule before 2032 and both aft
 
 What the schemes guarantee: K2 covers all eleven digits with weights 5 4 3 2 7 6 5 4 3 2 1,
 none divisible by 11, so any single-digit change alters r2 and is rejected under every
-scheme here. Under the 2032 rule K1 alone no longer catches every single-digit change (three
-of the eleven remainders it could move to are accepted); the guarantee rests on K2.
+scheme here. Under the 2032 rule K1 alone no longer catches every single-digit change (the
+change may move r1 to one of the three other accepted remainders); the guarantee rests on K2.
 
 Other identifiers: organisasjonsnummer (.4.101, Enhetsregisteret) has 9 digits with a mod 11
 check digit, weights 3 2 7 6 5 4 3 2 (remainder 0 -> 0, remainder 1 -> no valid number).
