@@ -7,9 +7,10 @@ can narrow further (`.where(...)`) or use as a subquery. Parameter semantics:
 
 - a list of codes matches when the object's code equals any of them (OR); a code given with
   a scheme must match both, one given with scheme None matches on the code alone;
-- `$XDSDocumentEntryEventCodeList`, `$XDSDocumentEntryConfidentialityCode` and
-  `$XDSFolderCodeList` accept several lists (3.18.4.1.2.3.5 AND/OR semantics): the object
-  must match every list, each list being an OR; each list is one EXISTS subquery;
+- `$XDSDocumentEntryEventCodeList`, `$XDSDocumentEntryConfidentialityCode`,
+  `$XDSFolderCodeList` and `$XDSDocumentEntryReferenceIdList` accept several lists
+  (3.18.4.1.2.3.5 AND/OR semantics): the object must match every list, each list being an
+  OR; each list is one EXISTS subquery;
 - times: `From <= value < To` on the normalized form of `registry.store.times`; an object
   without the attribute never matches a time filter on it;
 - author person (and the other author attributes): SQL LIKE with `%` and `_` as the only
@@ -60,7 +61,7 @@ class DocumentCriteria:
     service_start_time: TimeRange | None = None
     service_stop_time: TimeRange | None = None
     author_persons: Sequence[str] | None = None
-    reference_ids: Sequence[str] | None = None
+    reference_ids: Sequence[Sequence[str]] = ()
     entry_uuids: Sequence[str] | None = None
     limit: int | None = None
 
@@ -84,8 +85,7 @@ def document_query(criteria: DocumentCriteria) -> Select:
     conditions += time_range(de.c.service_stop_time, criteria.service_stop_time)
     if criteria.author_persons is not None:
         conditions.append(author_match(AuthorAttribute.PERSON, criteria.author_persons))
-    if criteria.reference_ids is not None:
-        conditions.append(_has_reference_id(criteria.reference_ids))
+    conditions += [_has_reference_id(group) for group in criteria.reference_ids]
     query = select(ro.c.entry_uuid).select_from(ro.join(de, de.c.entry_uuid == ro.c.entry_uuid))
     return _finish(query, conditions, criteria.limit)
 
@@ -112,12 +112,14 @@ def submission_set_query(*, patient_ids: Sequence[str] | None = None,
     return _finish(query, conditions, limit)
 
 
-def folder_query(*, patient_ids: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
+def folder_query(*, patient_ids: Sequence[str] | None = None,
+                 statuses: Sequence[str] | None = None,
                  last_update_time: TimeRange | None = None, codes: Sequence[CodeList] = (),
                  entry_uuids: Sequence[str] | None = None, limit: int | None = None) -> Select:
     """SELECT entry_uuid of the Folders matching FindFolders-style filters."""
     ro, fd = registry_object, folder
-    conditions = [ro.c.kind == ObjectKind.FOLDER.value, *_common(patient_ids, statuses, entry_uuids),
+    conditions = [ro.c.kind == ObjectKind.FOLDER.value,
+                  *_common(patient_ids, statuses, entry_uuids),
                   *time_range(fd.c.last_update_time, last_update_time),
                   *code_groups(CodeAttribute.FOLDER_CODE, codes)]
     query = select(ro.c.entry_uuid).select_from(ro.join(fd, fd.c.entry_uuid == ro.c.entry_uuid))
@@ -179,7 +181,8 @@ def like_pattern(pattern: str) -> str:
 def author_match(attribute: AuthorAttribute, patterns: Sequence[str]) -> ColumnElement[bool]:
     """Some author value of `attribute` is LIKE one of `patterns` (ORed)."""
     av, ro = author_value, registry_object
-    likes = [av.c.value_folded.like(like_pattern(p), escape="\\") for p in dict.fromkeys(patterns)]
+    likes = [av.c.value_folded.like(like_pattern(p), escape="\\")
+             for p in dict.fromkeys(patterns)]
     return exists().where(av.c.entry_uuid == ro.c.entry_uuid, av.c.attribute == attribute.value,
                           or_(false(), *likes))
 

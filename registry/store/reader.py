@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Row, Select, or_, select
 
-from .filters import (  # noqa: F401  (re-exported for the stored-query module)
+from .filters import (
     CodeList, DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query,
 )
 from .schema import ObjectKind, association, document_entry, registry_object
@@ -108,7 +108,8 @@ def documents_by_lid(conn: Connection, lids: Iterable[str]) -> list[ObjectSummar
     return sorted(found, key=lambda s: (s.lid, s.version))
 
 
-def associations_touching(conn: Connection, uuids: Iterable[str], types: Sequence[str] | None = None,
+def associations_touching(conn: Connection, uuids: Iterable[str],
+                          types: Sequence[str] | None = None,
                           statuses: Sequence[str] | None = None) -> list[AssociationSummary]:
     """Associations whose source or target is one of `uuids`, optionally of some types/statuses."""
     ro, a = registry_object, association
@@ -154,3 +155,12 @@ def patient_ids_of(conn: Connection, uuids: Iterable[str]) -> dict[str, str | No
 def uuids_of(conn: Connection, query: Select) -> list[str]:
     """Run a SELECT of entry UUIDs (from `document_query` and friends)."""
     return list(conn.execute(query).scalars())
+
+
+__all__ = [
+    "CHUNK", "AssociationSummary", "ObjectSummary", "associations_touching", "documents_by_lid",
+    "find_by_unique_ids", "get_by_uuids", "patient_ids_of", "uuids_of", "xml_of",
+    # re-exported from registry.store.filters for the stored-query module
+    "CodeList", "DocumentCriteria", "TimeRange", "document_query", "folder_query",
+    "submission_set_query",
+]

@@ -201,12 +201,14 @@ def create_schema(engine: Engine) -> int:
     """Create missing tables and indexes, migrate older schemas; idempotent. Returns the version."""
     with engine.begin() as conn:
         metadata.create_all(conn, checkfirst=True)
-        found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).scalar()
+        found = conn.execute(select(schema_version.c.version)
+                             .where(schema_version.c.id == 1)).scalar()
         if found is None:
             conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
             return SCHEMA_VERSION
         if found > SCHEMA_VERSION:
-            raise SchemaVersionError(f"database schema {found} is newer than this code ({SCHEMA_VERSION})")
+            raise SchemaVersionError(
+                f"database schema {found} is newer than this code ({SCHEMA_VERSION})")
         for version in range(found, SCHEMA_VERSION):
             MIGRATIONS[version](conn)
         if found != SCHEMA_VERSION:

@@ -15,7 +15,9 @@ from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, select
 
-from profiles.model import Association, Author, Code, DocumentEntry, Folder, RegistryObject, SubmissionSet
+from profiles.model import (
+    Association, Author, Code, DocumentEntry, Folder, RegistryObject, SubmissionSet,
+)
 
 from .schema import (
     AuthorAttribute, CodeAttribute, ObjectKind, association, author_value, document_entry, folder,
@@ -58,7 +60,8 @@ class _Batches:
 
 def store_submission(conn: Connection, objects: Sequence[StoredObject]) -> int:
     """Insert every object of one submission in the caller's transaction; returns its log id."""
-    submission_id = conn.execute(submission_log.insert().values(stored_at=_now())).inserted_primary_key[0]
+    logged = conn.execute(submission_log.insert().values(stored_at=_now()))
+    submission_id = logged.inserted_primary_key[0]
     batches = _Batches()
     for position, stored in enumerate(objects):
         batches.add(registry_object, _object_row(stored, submission_id, position))
@@ -82,7 +85,8 @@ def _object_row(stored: StoredObject, submission_id: int, position: int) -> dict
     return {
         "entry_uuid": obj.id, "kind": kind_of(obj).value, "lid": obj.lid or obj.id,
         "status": obj.status, "version": _version(obj.version_name),
-        "unique_id": getattr(obj, "unique_id", None), "patient_id": getattr(obj, "patient_id", None),
+        "unique_id": getattr(obj, "unique_id", None),
+        "patient_id": getattr(obj, "patient_id", None),
         "home": obj.home, "xml": stored.xml, "submission_id": submission_id, "position": position,
     }
 
@@ -95,7 +99,8 @@ def _add_details(batches: _Batches, obj: RegistryObject) -> None:
     match obj:
         case DocumentEntry():
             batches.add(document_entry, _document_row(obj))
-            batches.extend(object_code, _code_rows(obj.id, CodeAttribute.EVENT_CODE, obj.event_codes))
+            batches.extend(object_code, _code_rows(obj.id, CodeAttribute.EVENT_CODE,
+                                                   obj.event_codes))
             batches.extend(object_code, _code_rows(obj.id, CodeAttribute.CONFIDENTIALITY_CODE,
                                                    obj.confidentiality_codes))
             batches.extend(author_value, _author_rows(obj.id, obj.authors))
@@ -175,7 +180,8 @@ def set_status(conn: Connection, entry_uuids: Iterable[str], status: str,
         stored = conn.execute(select(registry_object.c.entry_uuid, registry_object.c.xml)
                               .where(registry_object.c.entry_uuid.in_(missing)))
         xml.update({uuid: with_root_status(data, status) for uuid, data in stored})
-    rows = [{"uuid": uuid, "new_status": status, "new_xml": xml[uuid]} for uuid in uuids if uuid in xml]
+    rows = [{"uuid": uuid, "new_status": status, "new_xml": xml[uuid]}
+            for uuid in uuids if uuid in xml]
     if rows:
         conn.execute(registry_object.update()
                      .where(registry_object.c.entry_uuid == bindparam("uuid"))

@@ -26,7 +26,8 @@ def document(**changes) -> DocumentEntry:
     fields = dict(
         id=entry_uuid, lid=entry_uuid, status=APPROVED, version_name="1",
         unique_id=f"2.25.{uuid.uuid4().int}", patient_id=PATIENT, mime_type="text/xml",
-        class_code=code("A00-1"), type_code=code("A03-1"), format_code=code("urn:ihe:iti:xds:2017:mimeTypeSufficient", "1.3.6.1.4.1.19376.1.2.3"),
+        class_code=code("A00-1"), type_code=code("A03-1"),
+        format_code=code("urn:ihe:iti:xds:2017:mimeTypeSufficient", "1.3.6.1.4.1.19376.1.2.3"),
         healthcare_facility_type_code=code("86.211"), practice_setting_code=code("ALL"),
         confidentiality_codes=(code("N", "2.16.840.1.113883.5.25"),),
         event_codes=(), authors=(Author(person="^Hansen^Kari^^^Dr"),),
@@ -69,7 +70,8 @@ def association(source: str, target: str, kind: str = AssociationType.HAS_MEMBER
 
 def dummy_xml(obj) -> bytes:
     tag = type(obj).__name__
-    return f'<?xml version="1.0"?><rim:{tag} xmlns:rim="urn:x" id="{obj.id}" status="{obj.status}"><rim:Name/></rim:{tag}>'.encode()
+    return (f'<?xml version="1.0"?><rim:{tag} xmlns:rim="urn:x" id="{obj.id}" '
+            f'status="{obj.status}"><rim:Name/></rim:{tag}>').encode()
 
 
 def stored(*objects) -> list[StoredObject]:
@@ -78,6 +80,7 @@ def stored(*objects) -> list[StoredObject]:
 
 def with_submission_set(*objects, ss=None):
     """A SubmissionSet, the objects and a HasMember from the set to each of them."""
-    ss = ss or submission_set(patient_id=getattr(objects[0], "patient_id", PATIENT) if objects else PATIENT)
+    patient = getattr(objects[0], "patient_id", PATIENT) if objects else PATIENT
+    ss = ss or submission_set(patient_id=patient)
     members = [association(ss.id, obj.id) for obj in objects]
     return [ss, *objects, *members]

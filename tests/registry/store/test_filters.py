@@ -103,7 +103,8 @@ def test_creation_time_from_inclusive_to_exclusive_with_partial_precision(store)
     assert _found(store, creation_time=TimeRange("20240615", "2024061500")) == []
     assert _found(store, creation_time=TimeRange("20240615", "2024061501")) == [mid.id]
     # an offset in the parameter is converted to UTC: 01:00+0100 is midnight UTC
-    assert _found(store, creation_time=TimeRange("20240101010000+0100", "20240101010001+0100")) == [new_year.id]
+    one_second = TimeRange("20240101010000+0100", "20240101010001+0100")
+    assert _found(store, creation_time=one_second) == [new_year.id]
 
 
 def test_service_start_and_stop_ranges(store):
@@ -151,9 +152,11 @@ def test_reference_ids(store):
     a = document(reference_ids=("r1^^^&1.2&ISO", "r2^^^&1.2&ISO"))
     b = document(reference_ids=("r3^^^&1.2&ISO",))
     _store(store, a, b, document())
-    assert _found(store, reference_ids=["r2^^^&1.2&ISO"]) == [a.id]
-    assert _found(store, reference_ids=["r1^^^&1.2&ISO", "r3^^^&1.2&ISO"]) == [a.id, b.id]
-    assert _found(store, reference_ids=[]) == []
+    assert _found(store, reference_ids=[["r2^^^&1.2&ISO"]]) == [a.id]
+    assert _found(store, reference_ids=[["r1^^^&1.2&ISO", "r3^^^&1.2&ISO"]]) == [a.id, b.id]
+    assert _found(store, reference_ids=[["r1^^^&1.2&ISO"], ["r2^^^&1.2&ISO"]]) == [a.id]
+    assert _found(store, reference_ids=[["r1^^^&1.2&ISO"], ["r3^^^&1.2&ISO"]]) == []
+    assert _found(store, reference_ids=[[]]) == []
 
 
 def test_limit_and_insert_order(store):

@@ -120,7 +120,8 @@ def test_replacement_deprecates_in_the_same_transaction(store):
     _store(store, with_submission_set(old))
     new = document()
     with write_transaction(store) as conn:
-        store_submission(conn, stored(*with_submission_set(new), association(new.id, old.id, AssociationType.REPLACE.value)))
+        rplc = association(new.id, old.id, AssociationType.REPLACE.value)
+        store_submission(conn, stored(*with_submission_set(new), rplc))
         assert set_status(conn, [old.id, "urn:uuid:missing"], DEPRECATED) == 1
     with store.connect() as conn:
         assert [s.status for s in get_by_uuids(conn, [old.id, new.id])] == [DEPRECATED, APPROVED]
@@ -140,7 +141,8 @@ def test_set_status_takes_re_encoded_xml(store):
 
 def test_root_status_rewrite_touches_only_the_root_element():
     xml = b'<?xml version="1.0"?><a id="x" status=\'old\'><b status="old"/></a>'
-    assert with_root_status(xml, "new") == b'<?xml version="1.0"?><a id="x" status=\'new\'><b status="old"/></a>'
+    assert with_root_status(xml, "new") == (
+        b'<?xml version="1.0"?><a id="x" status=\'new\'><b status="old"/></a>')
     assert with_root_status(b'<a id="x"/>', "new") == b'<a id="x" status="new"/>'
     assert with_root_status(b'<a objectStatus="k">', "new") == b'<a objectStatus="k" status="new">'
 
@@ -194,3 +196,19 @@ def test_concurrent_writers_are_serialised(store):
         thread.join()
     assert errors == []
     assert _count(store, registry_object) == 4 * 5 * (1 + 3 + 3)
+
+
+def test_long_id_lists_are_split_and_keep_insert_order(store, monkeypatch):
+    monkeypatch.setattr("registry.store.reader.CHUNK", 2)
+    docs = [document() for _ in range(5)]
+    objects = with_submission_set(*docs)
+    _store(store, objects)
+    ids = [o.id for o in reversed(objects)]
+    with store.connect() as conn:
+        assert [s.entry_uuid for s in get_by_uuids(conn, ids)] == [o.id for o in objects]
+        assert [uuid for uuid, _ in xml_of(conn, ids)] == [o.id for o in objects]
+        assert len(patient_ids_of(conn, ids)) == len(objects)
+        found = find_by_unique_ids(conn, ObjectKind.DOCUMENT_ENTRY, [d.unique_id for d in docs])
+        assert [s.entry_uuid for s in found] == [d.id for d in docs]
+        touching = associations_touching(conn, [d.id for d in docs] + [objects[0].id])
+        assert [a.entry_uuid for a in touching] == [o.id for o in objects[6:]]
