@@ -90,7 +90,7 @@ def _address(found: dict[str, list[etree._Element]], name: str) -> str | None:
     blocks = found.get(name)
     if not blocks:
         return None
-    address = blocks[0].find(WSA + "Address")
+    address = next(blocks[0].iterchildren(WSA + "Address"), None)
     if address is None:
         raise invalid_header(name, f"wsa:{name} has no wsa:Address")
     return (address.text or "").strip()
@@ -109,36 +109,38 @@ def request_headers(
     action: str, *, to: str | None = None, message_id: str | None = None, reply_to: str = ANONYMOUS
 ) -> list[etree._Element]:
     """Header blocks of a request: Action, MessageID, ReplyTo and (when given) To."""
-    blocks = [
-        _block("Action", action, must_understand=True),
-        _block("MessageID", message_id or new_message_id()),
-    ]
-    reply = _block("ReplyTo", None)
-    etree.SubElement(reply, WSA + "Address").text = reply_to
-    blocks.append(reply)
+    header = _header()
+    _block(header, "Action", action, must_understand=True)
+    _block(header, "MessageID", message_id or new_message_id())
+    etree.SubElement(_block(header, "ReplyTo", None), WSA + "Address").text = reply_to
     if to:
-        blocks.append(_block("To", to, must_understand=True))
-    return blocks
+        _block(header, "To", to, must_understand=True)
+    return list(header)
 
 
 def reply_headers(
     request: Addressing | None, action: str, *, message_id: str | None = None
 ) -> list[etree._Element]:
     """Header blocks of the synchronous reply to `request` (None when it could not be read)."""
-    blocks = [
-        _block("Action", action, must_understand=True),
-        _block("MessageID", message_id or new_message_id()),
-    ]
+    header = _header()
+    _block(header, "Action", action, must_understand=True)
+    _block(header, "MessageID", message_id or new_message_id())
     if request is not None and request.message_id:
-        blocks.append(_block("RelatesTo", request.message_id))
+        _block(header, "RelatesTo", request.message_id)
     # The reply goes back on the HTTP response whatever ReplyTo said: this is a synchronous
     # endpoint, and its back channel is the anonymous address.
-    blocks.append(_block("To", ANONYMOUS))
-    return blocks
+    _block(header, "To", ANONYMOUS)
+    return list(header)
 
 
-def _block(name: str, text: str | None, *, must_understand: bool = False) -> etree._Element:
-    element = etree.Element(WSA + name, nsmap={"wsa": WSA_NS})
+def _header() -> etree._Element:
+    # The blocks are made as children of one element: one document for all of them instead
+    # of one per block is cheaper to create and to move into the envelope (every reply).
+    return etree.Element(f"{{{SOAP12_NS}}}Header", nsmap={"env": SOAP12_NS, "wsa": WSA_NS})
+
+
+def _block(header: etree._Element, name: str, text: str | None, *, must_understand: bool = False):
+    element = etree.SubElement(header, WSA + name)
     if must_understand:
         element.set(_MUST_UNDERSTAND, "1")
     element.text = text
