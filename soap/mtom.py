@@ -41,13 +41,16 @@ from soap.xml import DEFAULT_MAX_XML_BYTES, XOP_NS
 __all__ = [
     "Attachment", "MtomError", "MtomMessage", "OutgoingAttachment", "MultipartBody", "XopMap",
     "parse_multipart", "build_multipart", "resolve_xop", "content_of", "include_element",
-    "cid_url", "normalize_content_id", "new_content_id", "spooled_sink",
+    "cid_url", "normalize_content_id", "new_content_id", "spooled_sink", "default_sink_factory",
 ]
 
 XOP_INCLUDE = f"{{{XOP_NS}}}Include"
 XOP_MEDIA_TYPE = "application/xop+xml"
 SOAP_MEDIA_TYPE = "application/soap+xml"
 SPOOL_MAX_BYTES = 1024 * 1024
+# Memory one message's default sinks may hold: past this many spooled parts, parts go
+# straight to disk, so a message of thousands of small parts cannot fill memory.
+SPOOLED_PARTS_PER_MESSAGE = 16
 MAX_PARTS = 10_000
 
 SinkFactory = Callable[[str, str], Any]
@@ -55,8 +58,20 @@ RootHook = Callable[[bytes], "SinkFactory | None"]
 
 
 def spooled_sink(_content_id: str, _content_type: str) -> BinaryIO:
-    """Default sink: memory up to 1 MiB, then a temporary file."""
+    """Memory up to 1 MiB, then a temporary file."""
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
+
+
+def default_sink_factory(spooled_parts: int = SPOOLED_PARTS_PER_MESSAGE) -> SinkFactory:
+    """Sinks for one message: the first `spooled_parts` are spooled, the rest temporary files."""
+    left = spooled_parts
+
+    def factory(content_id: str, content_type: str) -> BinaryIO:
+        nonlocal left
+        left -= 1
+        return spooled_sink(content_id, content_type) if left >= 0 else tempfile.TemporaryFile()
+
+    return factory
 
 
 @dataclass(eq=False)
@@ -137,13 +152,14 @@ def parse_multipart(
     """Split the XOP package read from `stream` (RFC 2387 multipart/related).
 
     The root part is the one named by `start`, else the first. Other parts are streamed
-    chunk by chunk into sinks from `sink_factory`. `on_root(root_bytes)` runs as soon as the
+    chunk by chunk into sinks from `sink_factory` (default: `default_sink_factory()`, a
+    fresh one per message). `on_root(root_bytes)` runs as soon as the
     root part is complete and may return the sink factory for the parts after it: this is how
     a caller picks sinks by SOAP action before any document byte is written.
     """
     _, params = parse_media_type(content_type)
     start = normalize_content_id(params["start"]) if params.get("start") else None
-    factory = sink_factory or spooled_sink
+    factory = sink_factory or default_sink_factory()
     attachments: dict[str, Attachment] = {}
     root: tuple[bytes, str, str | None] | None = None
     try:

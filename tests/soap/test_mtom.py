@@ -294,3 +294,15 @@ def test_include_element():
     include = include_element("<a b@x>")
     assert include.tag == "{http://www.w3.org/2004/08/xop/include}Include"
     assert include.get("href") == "cid:a%20b@x"
+
+
+def test_default_sinks_spool_only_a_bounded_number_of_parts():
+    outgoing = [OutgoingAttachment.from_bytes(f"p{i}@x", b"%d" % i) for i in range(20)]
+    content_type, body = package(outgoing)
+    message = parse_multipart(io.BytesIO(body), content_type)
+    kinds = [type(message.attachments[f"p{i}@x"].handle).__name__ for i in range(20)]
+    assert kinds[:16] == ["SpooledTemporaryFile"] * 16
+    assert "SpooledTemporaryFile" not in kinds[16:]
+    assert [message.attachments[f"p{i}@x"].read_bytes() for i in range(20)] == [b"%d" % i for i in range(20)]
+    for attachment in message.attachments.values():
+        attachment.close()
