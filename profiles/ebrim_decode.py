@@ -127,16 +127,19 @@ def _common(element: etree._Element, kind: str, report: _Report) -> dict:
 
 
 def _map_slots(
-    obj_id: str, kind: str, slots: list[Slot], spec: Layout, report: _Report,
+    obj_id: str, where: str, slots: list[Slot], spec: Layout, report: _Report,
 ) -> tuple[dict, tuple[Slot, ...]]:
-    """Known slots -> field values; the rest (and what does not fit) -> extra slots."""
+    """Known slots -> field values; the rest (and what does not fit) -> extra slots.
+
+    `where` names the holder in issue texts ("DocumentEntry Doc1", "... author cl01").
+    """
     fields: dict = {}
     extras: list[Slot] = []
     seen: set[str] = set()
     for slot in slots:
         field = spec.slot(slot.name)
         if slot.name in seen:
-            report.error(obj_id, f"{kind} {obj_id}: slot {slot.name}: given more than once "
+            report.error(obj_id, f"{where}: slot {slot.name}: given more than once "
                                  "(a slot name may appear once per object)")
             extras.append(slot)
         elif field is None:
@@ -146,7 +149,7 @@ def _map_slots(
         elif len(slot.values) == 1:
             fields[field.attr] = slot.values[0]
         else:
-            report.error(obj_id, f"{kind} {obj_id}: slot {slot.name}: has {len(slot.values)} values, "
+            report.error(obj_id, f"{where}: slot {slot.name}: has {len(slot.values)} values, "
                                  "exactly one allowed")
             extras.append(slot)
         seen.add(slot.name)
@@ -333,7 +336,7 @@ def _nested(element: etree._Element, tag: str, attribute: str, obj_id: str, kind
 def _parts(element: etree._Element, obj_id: str, kind: str, spec: Layout, loose: _Loose, report: _Report) -> dict:
     """Slots, Classifications and ExternalIdentifiers of one object, mapped by `spec`."""
     loose.used.add(obj_id)
-    fields, extra_slots = _map_slots(obj_id, kind, _slots(element), spec, report)
+    fields, extra_slots = _map_slots(obj_id, f"{kind} {obj_id}", _slots(element), spec, report)
     classified = _Classified(spec)
     classifications = _nested(element, _CLASSIFICATION, "classifiedObject", obj_id, kind, report)
     for child in classifications + loose.classifications.get(obj_id, []):
@@ -488,7 +491,8 @@ def decode_submit_objects_request(element: etree._Element) -> tuple[Submission, 
     """An lcm:SubmitObjectsRequest (ITI-42, ITI-57 body) as a Submission and issues."""
     issues: list[Issue] = []
     if element.tag != f"{{{LCM}}}SubmitObjectsRequest":
-        issues.append(Issue(ErrorCode.REGISTRY_METADATA_ERROR, f"expected lcm:SubmitObjectsRequest, found {element.tag}"))
+        issues.append(Issue(ErrorCode.REGISTRY_METADATA_ERROR,
+                            f"expected lcm:SubmitObjectsRequest, found {element.tag}"))
     object_list = element.find(_rim("RegistryObjectList"))
     if object_list is None:
         issues.append(Issue(ErrorCode.REGISTRY_METADATA_ERROR, "SubmitObjectsRequest has no rim:RegistryObjectList"))

@@ -92,6 +92,11 @@ def decode(*children: str) -> tuple[Submission, list]:
     return decode_registry_object_list(object_list(*children))
 
 
+def decode_entry(*children: str) -> tuple[DocumentEntry, list]:
+    submission, issues = decode(*children)
+    return submission.document_entries[0], issues
+
+
 def contexts(issues) -> str:
     return "\n".join(issue.context for issue in issues)
 
@@ -130,7 +135,8 @@ def test_codes_authors_and_identifiers_map_to_fields():
 
 
 def test_known_slots_map_to_fields_and_the_rest_stays_in_document_order():
-    body = (slot("urn:example:z", "1") + slot("creationTime", "20240101") + slot("sourcePatientInfo", "PID-3|x", "PID-5|y")
+    body = (slot("urn:example:z", "1") + slot("creationTime", "20240101")
+            + slot("sourcePatientInfo", "PID-3|x", "PID-5|y")
             + slot("urn:example:a", "2", "3") + slot("urn:ihe:iti:xds:2013:referenceIdList", "r1", "r2"))
     submission, issues = decode(extrinsic(body=body))
     entry = submission.document_entries[0]
@@ -300,7 +306,7 @@ def test_code_without_node_representation_stays_extra_and_is_reported():
 def test_single_code_given_twice():
     coded = "".join(classification("Doc1", id=f"c{i}", scheme=DocumentEntryScheme.FORMAT_CODE, rep=f"F{i}",
                                    body=slot("codingScheme", "S")) for i in range(2))
-    entry, issues = (lambda s, i: (s.document_entries[0], i))(*decode(extrinsic(body=coded)))
+    entry, issues = decode_entry(extrinsic(body=coded))
     assert entry.format_code.code == "F0"
     assert entry.extra_classifications[0].node_representation == "F1"
     assert "formatCode: given more than once" in only_issue(issues).context
@@ -309,14 +315,14 @@ def test_single_code_given_twice():
 def test_other_slots_on_a_code_are_a_warning():
     coded = classification("Doc1", id="c1", scheme=DocumentEntryScheme.TYPE_CODE, rep="T",
                            body=slot("codingScheme", "S") + slot("urn:example:x", "1"))
-    entry, issues = (lambda s, i: (s.document_entries[0], i))(*decode(extrinsic(body=coded)))
+    entry, issues = decode_entry(extrinsic(body=coded))
     assert entry.type_code == Code("T", "S", "", "c1")
     assert [(i.code, i.severity) for i in issues] == [(ErrorCode.EXTRA_METADATA_NOT_SAVED, Severity.WARNING)]
 
 
 def test_slot_given_twice():
     body = slot("sourcePatientInfo", "PID-3|a") + slot("sourcePatientInfo", "PID-5|b")
-    entry, issues = (lambda s, i: (s.document_entries[0], i))(*decode(extrinsic(body=body)))
+    entry, issues = decode_entry(extrinsic(body=body))
     assert entry.source_patient_info == ("PID-3|a",)
     assert entry.extra_slots == (Slot("sourcePatientInfo", ("PID-5|b",)),)
     issue = only_issue(issues)
@@ -324,10 +330,19 @@ def test_slot_given_twice():
 
 
 def test_single_valued_slot_with_two_values():
-    entry, issues = (lambda s, i: (s.document_entries[0], i))(*decode(extrinsic(body=slot("hash", "a", "b"))))
+    entry, issues = decode_entry(extrinsic(body=slot("hash", "a", "b")))
     assert entry.hash is None
     assert entry.extra_slots == (Slot("hash", ("a", "b")),)
     assert "slot hash: has 2 values" in only_issue(issues).context
+
+
+def test_author_person_with_two_values_stays_an_extra_slot_of_the_author():
+    author = classification("Doc1", id="a1", scheme=DocumentEntryScheme.AUTHOR, rep="",
+                            body=slot("authorPerson", "A", "B") + slot("authorRole", "R"))
+    entry, issues = decode_entry(extrinsic(body=author))
+    assert entry.authors == (Author(None, roles=("R",), id="a1", extra_slots=(Slot("authorPerson", ("A", "B")),)),)
+    issue = only_issue(issues)
+    assert issue.context.startswith("DocumentEntry Doc1 author a1: slot authorPerson: has 2 values")
 
 
 @pytest.mark.parametrize("object_type", ["urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d", None])
@@ -339,7 +354,8 @@ def test_document_entry_object_type_neither_stable_nor_on_demand(object_type):
 
 
 def test_classification_inside_one_object_but_naming_another():
-    coded = classification("Doc2", id="c1", scheme=DocumentEntryScheme.TYPE_CODE, rep="T", body=slot("codingScheme", "S"))
+    coded = classification("Doc2", id="c1", scheme=DocumentEntryScheme.TYPE_CODE, rep="T",
+                           body=slot("codingScheme", "S"))
     assert "not the object it is inside" in only_issue(decode(extrinsic(body=coded))[1]).context
 
 
@@ -478,7 +494,17 @@ def test_provide_and_register_duplicate_and_missing_document_ids():
 # --- properties -----------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.registry_object)
+def test_object_round_trip_and_canonical_bytes_fixpoint(obj):
+    data = canonical_bytes(obj)
+    decoded, issues = decode_registry_object_list(object_list(data.decode()))
+    assert next(decoded.objects()) == obj
+    assert all("used by" in issue.context for issue in issues), contexts(issues)
+    assert canonical_bytes(next(decoded.objects())) == data
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strategies.submission)
 def test_round_trip_decode_of_encode_is_identity(submission):
     decoded, issues = round_trip(submission)
@@ -487,15 +513,7 @@ def test_round_trip_decode_of_encode_is_identity(submission):
     assert all("used by" in issue.context for issue in issues), contexts(issues)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(strategies.registry_object)
-def test_canonical_bytes_are_a_fixpoint(obj):
-    data = canonical_bytes(obj)
-    decoded, _ = decode_registry_object_list(object_list(data.decode()))
-    assert canonical_bytes(next(decoded.objects())) == data
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strategies.submission)
 def test_encoded_requests_validate_against_the_schema(submission):
     assert_valid(encode_submit_objects_request(submission), "lcm")

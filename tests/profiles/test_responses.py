@@ -26,7 +26,8 @@ WARNING = Issue(ErrorCode.EXTRA_METADATA_NOT_SAVED, "slot urn:example:x not save
 OBJECTS = (
     DocumentEntry(id="urn:uuid:00000000-0000-0000-0000-000000000001", mime_type="text/xml", unique_id="1.2"),
     SubmissionSet(id="urn:uuid:00000000-0000-0000-0000-000000000002", unique_id="1.3"),
-    Association(id="urn:uuid:00000000-0000-0000-0000-000000000003", source="urn:uuid:00000000-0000-0000-0000-000000000002",
+    Association(id="urn:uuid:00000000-0000-0000-0000-000000000003",
+                source="urn:uuid:00000000-0000-0000-0000-000000000002",
                 target="urn:uuid:00000000-0000-0000-0000-000000000001"),
     ObjectRef("urn:uuid:00000000-0000-0000-0000-000000000004"),
 )
