@@ -120,14 +120,14 @@ def read_message(
         root, attachments = parsed[0], package.attachments
     else:
         root = parse_xml(read_limited(stream, max_xml_bytes, content_length), max_bytes=max_xml_bytes)
-    message = IncomingMessage(root, None, root, attachments, XopMap(), is_mtom)
     try:
-        message.header, message.body = read_envelope(root)
-        message.xop = resolve_xop(root, attachments)
+        header, body = read_envelope(root)
+        xop = resolve_xop(root, attachments)
     except BaseException:
-        message.close()
+        for attachment in attachments.values():
+            attachment.close()
         raise
-    return message
+    return IncomingMessage(root, header, body, attachments, xop, is_mtom)
 
 
 def read_limited(stream: BinaryIO, limit: int, content_length: int | None = None) -> bytes:

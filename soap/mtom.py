@@ -151,11 +151,11 @@ def parse_multipart(
 ) -> MtomMessage:
     """Split the XOP package read from `stream` (RFC 2387 multipart/related).
 
-    The root part is the one named by `start`, else the first. Other parts are streamed
-    chunk by chunk into sinks from `sink_factory` (default: `default_sink_factory()`, a
-    fresh one per message). `on_root(root_bytes)` runs as soon as the
-    root part is complete and may return the sink factory for the parts after it: this is how
-    a caller picks sinks by SOAP action before any document byte is written.
+    The root part is the one named by `start`, else the first. Other parts are streamed chunk
+    by chunk into sinks from `sink_factory` (default: a fresh `default_sink_factory()`).
+    `on_root(root_bytes)` runs as soon as the root part is complete and may return the sink
+    factory for the parts after it: this is how a caller picks sinks by SOAP action before
+    any document byte is written.
     """
     _, params = parse_media_type(content_type)
     start = normalize_content_id(params["start"]) if params.get("start") else None

@@ -131,9 +131,12 @@ class SoapRouter:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
-            start_response("405 Method Not Allowed",
-                           [("Allow", "POST"), ("Content-Type", "text/plain; charset=utf-8")])
-            return [b"SOAP endpoint: use POST\n"]
+            body = b"SOAP endpoint: use POST\n"
+            start_response("405 Method Not Allowed", [
+                ("Allow", "POST"), ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ])
+            return [body]
         status, out, message = self._answer(environ)
         headers = [("Content-Type", out.content_type)]
         if out.content_length is not None:
@@ -144,44 +147,35 @@ class SoapRouter:
         return _ResponseBody(out.body, message)
 
     def _answer(self, environ) -> tuple[int, OutgoingMessage, IncomingMessage | None]:
-        is_mtom = False
-        message: IncomingMessage | None = None
-        addressing: Addressing | None = None
+        exchange = _Exchange()
         try:
-            is_mtom = is_mtom_content_type(environ.get("CONTENT_TYPE"))
-            message = read_message(
-                environ["wsgi.input"], environ.get("CONTENT_TYPE"),
-                is_mtom=is_mtom,
-                max_xml_bytes=self.max_xml_bytes,
-                content_length=_content_length(environ),
-                sink_factory=self._default_sink,
-                choose_sink=self._sink_for,
-            )
-            addressing = read_addressing(message.header)
-            check_must_understand(message.header, self._understood)
-            route = self._routes.get(addressing.action)
-            if route is None:
-                raise action_not_supported(addressing.action)
-            response = route.handler(SoapRequest(
-                addressing.action, addressing, message.header, message.body,
-                message.attachments, message.xop, is_mtom, environ,
-            ))
-            blocks = reply_headers(addressing, response.action or route.response_action)
-            blocks.extend(response.extra_headers)
-            out = write_message(blocks, response.body, mtom=is_mtom, attachments=response.attachments)
-            return 200, out, message
-        except SoapFault as fault:
-            log.debug("SOAP fault %s: %s", fault.code, fault.reason)
-            return fault.http_status, _fault_message(fault, addressing, is_mtom), message
-        except (XmlRejected, MtomError) as exc:
-            log.debug("rejected request: %s", exc.reason)
-            fault = SoapFault(faults.SENDER, exc.reason)
-            return fault.http_status, _fault_message(fault, addressing, is_mtom), message
-        except Exception:
-            log.exception("unhandled error answering SOAP action %s",
-                          addressing.action if addressing else "(unknown)")
-            fault = SoapFault(faults.RECEIVER, "Internal error while processing the request")
-            return fault.http_status, _fault_message(fault, addressing, is_mtom), message
+            exchange.is_mtom = is_mtom_content_type(environ.get("CONTENT_TYPE"))
+            return 200, self._process(environ, exchange), exchange.message
+        except Exception as exc:  # every failure is answered as a SOAP fault
+            fault = _as_fault(exc, exchange)
+            return fault.http_status, _fault_message(fault, exchange), exchange.message
+
+    def _process(self, environ, exchange: _Exchange) -> OutgoingMessage:
+        exchange.message = message = read_message(
+            environ["wsgi.input"], environ.get("CONTENT_TYPE"),
+            is_mtom=exchange.is_mtom,
+            max_xml_bytes=self.max_xml_bytes,
+            content_length=_content_length(environ),
+            sink_factory=self._default_sink,
+            choose_sink=self._sink_for,
+        )
+        exchange.addressing = addressing = read_addressing(message.header)
+        check_must_understand(message.header, self._understood)
+        route = self._routes.get(addressing.action)
+        if route is None:
+            raise action_not_supported(addressing.action)
+        response = route.handler(SoapRequest(
+            addressing.action, addressing, message.header, message.body,
+            message.attachments, message.xop, exchange.is_mtom, environ,
+        ))
+        blocks = reply_headers(addressing, response.action or route.response_action)
+        blocks.extend(response.extra_headers)
+        return write_message(blocks, response.body, mtom=exchange.is_mtom, attachments=response.attachments)
 
     def _sink_for(self, root: etree._Element) -> SinkFactory | None:
         # An early look at wsa:Action, only to choose where attachments go; the full
@@ -191,11 +185,32 @@ class SoapRouter:
         return route.sink_factory if route else None
 
 
-def _fault_message(fault: SoapFault, addressing: Addressing | None, is_mtom: bool) -> OutgoingMessage:
+@dataclass
+class _Exchange:
+    """What is known of a request so far, for answering a fault at any pass."""
+
+    is_mtom: bool = False
+    message: IncomingMessage | None = None
+    addressing: Addressing | None = None
+
+
+def _as_fault(exc: Exception, exchange: _Exchange) -> SoapFault:
+    if isinstance(exc, SoapFault):
+        log.debug("SOAP fault %s: %s", exc.code, exc.reason)
+        return exc
+    if isinstance(exc, (XmlRejected, MtomError)):
+        log.debug("rejected request: %s", exc.reason)
+        return SoapFault(faults.SENDER, exc.reason)
+    action = exchange.addressing.action if exchange.addressing else "(unknown)"
+    log.exception("unhandled error answering SOAP action %s", action)
+    return SoapFault(faults.RECEIVER, "Internal error while processing the request")
+
+
+def _fault_message(fault: SoapFault, exchange: _Exchange) -> OutgoingMessage:
     # An MTOM requester gets its fault in MTOM too: some stacks (WCF) refuse anything else.
-    blocks = reply_headers(addressing, fault.action)
+    blocks = reply_headers(exchange.addressing, fault.action)
     blocks.extend(fault.header_blocks)
-    return write_message(blocks, fault.to_element(), mtom=is_mtom)
+    return write_message(blocks, fault.to_element(), mtom=exchange.is_mtom)
 
 
 def _content_length(environ) -> int | None:
