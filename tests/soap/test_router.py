@@ -326,3 +326,40 @@ def test_default_sinks_are_closed_after_the_response():
     content_type, body = request_bytes(STORE, attachments=[OutgoingAttachment.from_bytes("a@x", b"A")])
     assert call_wsgi(router, body, content_type).status == 200
     assert handles and all(handle.closed for handle in handles)
+
+
+def test_wire_sample_in_the_style_of_axis2_and_cxf(router):
+    """Leading CRLF, unquoted boundary, lower-case part headers, XML declaration in the root
+    part, a start parameter, an action parameter and a percent-encoded cid: reference."""
+    boundary = "MIMEBoundary_4b7d1e1a2c3f"
+    content_type = (
+        f"multipart/related; boundary={boundary}; type=\"application/xop+xml\"; "
+        "start=\"<0.urn:uuid:AB12@apache.org>\"; start-info=\"application/soap+xml\"; "
+        f"action=\"{STORE}\""
+    )
+    root = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<soapenv:Envelope xmlns:soapenv=\"http://www.w3.org/2003/05/soap-envelope\">"
+        f"<soapenv:Header xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">"
+        f"<wsa:To>http://localhost/svc</wsa:To><wsa:MessageID>urn:uuid:CD34</wsa:MessageID>"
+        f"<wsa:Action soapenv:mustUnderstand=\"true\">{STORE}</wsa:Action></soapenv:Header>"
+        f"<soapenv:Body><t:Docs xmlns:t=\"{NS}\"><t:Document id=\"d1\"><xop:Include "
+        "xmlns:xop=\"http://www.w3.org/2004/08/xop/include\" href=\"cid:1.urn%3Auuid%3AEF56%40apache.org\"/>"
+        "</t:Document></t:Docs></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+    document = b"%PDF-1.4\r\n--" + bytes(range(256)) + b"\r\n"
+    body = (
+        f"\r\n--{boundary}\r\ncontent-type: application/xop+xml; charset=UTF-8; "
+        f"type=\"application/soap+xml\"; action=\"{STORE}\"\r\ncontent-transfer-encoding: binary\r\n"
+        "content-id: <0.urn:uuid:AB12@apache.org>\r\n\r\n"
+    ).encode() + root + (
+        f"\r\n--{boundary}\r\ncontent-type: application/pdf\r\ncontent-transfer-encoding: binary\r\n"
+        "content-id: <1.urn:uuid:EF56@apache.org>\r\n\r\n"
+    ).encode() + document + f"\r\n--{boundary}--\r\n".encode()
+    result = call_wsgi(router, body, content_type)
+    assert result.status == 200, result.body[:400]
+    message = result.message()
+    assert message.is_mtom
+    assert message.header.findtext(WSA + "RelatesTo") == "urn:uuid:CD34"
+    assert message.body[0].get("id") == "1.urn:uuid:EF56@apache.org"
+    assert message.attachments["back-1.urn:uuid:EF56@apache.org"].read_bytes() == document
