@@ -1,11 +1,14 @@
 """The `xdsno` console command: serve the actors, show the effective settings, print the version.
 
 Every `serve` option is also a setting (TOML file and XDSNO_* environment), DESIGN.md §7.
-Later issues add subcommands (publish, retrieve, validate, codes, patients, certs).
+Further command groups live in their own modules listed in COMMAND_MODULES; each has
+`add_commands(subparsers, add_node_options)` registering subcommands whose handler is
+`handler(settings, args) -> exit code`.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -13,6 +16,9 @@ from typing import Sequence
 
 from . import __version__
 from .settings import ACTORS, PROFILES, Settings, SettingsError, load_settings
+
+#: modules adding subcommands (xdsno.<name>.add_commands)
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,16 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="serve the enabled actors on one port")
-    _add_node_options(serve)
+    add_node_options(serve)
     serve.set_defaults(command=_serve)
 
     show = commands.add_parser("settings", help="print the effective settings (secrets masked) as JSON")
-    _add_node_options(show)
+    add_node_options(show)
     show.set_defaults(command=_show_settings)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"xdsno.{name}").add_commands(commands, add_node_options)
     return parser
 
 
-def _add_node_options(parser: argparse.ArgumentParser) -> None:
+def add_node_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command shares: where the settings come from and the node's identity."""
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (also XDSNO_CONFIG)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
