@@ -108,14 +108,39 @@ def documents_by_lid(conn: Connection, lids: Iterable[str]) -> list[ObjectSummar
     return sorted(found, key=lambda s: (s.lid, s.version))
 
 
+def find_by_lids(conn: Connection, kind: ObjectKind, lids: Iterable[str]) -> list[ObjectSummary]:
+    """Every stored version of the objects of `kind` with these logical ids, by lid then version."""
+    found = _summaries(conn, registry_object.c.lid, lids, registry_object.c.kind == kind.value)
+    return sorted(found, key=lambda s: (s.lid, s.version))
+
+
+def _association_select() -> Select:
+    ro, a = registry_object, association
+    return (select(a.c.entry_uuid, a.c.type, a.c.source, a.c.target, ro.c.status,
+                   a.c.submission_set_status, a.c.previous_version, *_ORDER)
+            .select_from(a.join(ro, ro.c.entry_uuid == a.c.entry_uuid)).order_by(*_ORDER))
+
+
+def _association_summaries(rows: Iterable[Row]) -> list[AssociationSummary]:
+    ordered = sorted(rows, key=lambda r: (r.submission_id, r.position))
+    return [AssociationSummary(r.entry_uuid, r.type, r.source, r.target, r.status,
+                               r.submission_set_status, r.previous_version) for r in ordered]
+
+
+def get_associations(conn: Connection, uuids: Iterable[str]) -> list[AssociationSummary]:
+    """The stored Associations whose entryUUID is one of `uuids` (others are simply absent)."""
+    rows: list[Row] = []
+    for chunk in _chunks(uuids):
+        rows += conn.execute(_association_select().where(association.c.entry_uuid.in_(chunk))).all()
+    return _association_summaries(rows)
+
+
 def associations_touching(conn: Connection, uuids: Iterable[str],
                           types: Sequence[str] | None = None,
                           statuses: Sequence[str] | None = None) -> list[AssociationSummary]:
     """Associations whose source or target is one of `uuids`, optionally of some types/statuses."""
     ro, a = registry_object, association
-    query = (select(a.c.entry_uuid, a.c.type, a.c.source, a.c.target, ro.c.status,
-                    a.c.submission_set_status, a.c.previous_version, *_ORDER)
-             .select_from(a.join(ro, ro.c.entry_uuid == a.c.entry_uuid)).order_by(*_ORDER))
+    query = _association_select()
     if types is not None:
         query = query.where(a.c.type.in_(list(types)))
     if statuses is not None:
@@ -124,9 +149,7 @@ def associations_touching(conn: Connection, uuids: Iterable[str],
     for chunk in _chunks(uuids):
         for row in conn.execute(query.where(or_(a.c.source.in_(chunk), a.c.target.in_(chunk)))):
             rows[row.entry_uuid] = row
-    ordered = sorted(rows.values(), key=lambda r: (r.submission_id, r.position))
-    return [AssociationSummary(r.entry_uuid, r.type, r.source, r.target, r.status,
-                               r.submission_set_status, r.previous_version) for r in ordered]
+    return _association_summaries(rows.values())
 
 
 def xml_of(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, bytes]]:
@@ -159,7 +182,7 @@ def uuids_of(conn: Connection, query: Select) -> list[str]:
 
 __all__ = [
     "CHUNK", "AssociationSummary", "ObjectSummary", "associations_touching", "documents_by_lid",
-    "find_by_unique_ids", "get_by_uuids", "patient_ids_of", "uuids_of", "xml_of",
+    "find_by_lids", "find_by_unique_ids", "get_associations", "get_by_uuids", "patient_ids_of", "uuids_of", "xml_of",
     # re-exported from registry.store.filters for the stored-query module
     "CodeList", "DocumentCriteria", "TimeRange", "document_query", "folder_query",
     "submission_set_query",
