@@ -6,7 +6,8 @@ holding what every object shares plus its canonical ebRIM XML, which queries ans
 stored (no re-encoding per request). The attributes the stored queries of ITI TF-2
 3.18.4.1.2.3.7 filter on live in one table per kind (`document_entry`, `submission_set`,
 `folder`, `association`) and, when multi-valued, in child tables (`object_code`,
-`author_value`, `reference_id`).
+`author_value`, `reference_id`). `known_patient` lists the patients fed to the registry
+(ITI TF-2 3.42.4.1.3: a patient id must be known to the registry).
 
 Times (creationTime, serviceStart/StopTime, submissionTime, lastUpdateTime) are stored as
 14-character UTC strings `YYYYMMDDHHMMSS` (see `registry.store.times`), so that range filters
@@ -187,6 +188,13 @@ reference_id = Table(
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("value", String, nullable=False),
     Index("ix_reference_id_value", "value"),
+)
+
+known_patient = Table(
+    "known_patient", metadata,
+    # patients fed to the registry (admin call, CLI; later ITI-8/ITI-104), canonical CX text
+    Column("patient_id", String, primary_key=True),
+    Column("added_at", String(14), nullable=False),
 )
 
 #: Steps from version N to N+1, run in order by `create_schema`.
