@@ -2,7 +2,8 @@
 
 One port serves every enabled actor at a fixed path (README "Endpoints"); `/health`
 answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
-each serves. Each actor's router is built here and handed the plain values it needs, so
+each serves; with the registry, `/admin/patients` feeds known patients (loopback use only).
+Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
 from __future__ import annotations
@@ -30,11 +31,19 @@ def build_app(settings: Settings) -> PathDispatcher:
     routers = {actor: _router_for(actor, settings) for actor in settings.actors}
     mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
     mounts["/health"] = HealthApp(settings, routers)
+    if "registry" in routers:
+        from .registry_node import ADMIN_PATIENTS_PATH, patients_admin_app
+
+        mounts[ADMIN_PATIENTS_PATH] = patients_admin_app(settings)
     return PathDispatcher(mounts)
 
 
 def _router_for(actor: str, settings: Settings) -> SoapRouter:
     """The actor's SOAP router; the actor issues register their transactions on it."""
+    if actor == "registry":
+        from .registry_node import registry_router
+
+        return registry_router(settings)
     return SoapRouter(max_xml_bytes=settings.max_xml_bytes)
 
 

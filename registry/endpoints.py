@@ -1,0 +1,55 @@
+"""The Document Registry's SOAP endpoint (ITI TF-2 3.42.5 / 3.18.5 and Appendix V: SOAP 1.2,
+WS-Addressing actions of the XDS.b_DocumentRegistry WSDL).
+
+    urn:ihe:iti:2007:RegisterDocumentSet-b   lcm:SubmitObjectsRequest → rs:RegistryResponse
+    urn:ihe:iti:2007:RegistryStoredQuery     query:AdhocQueryRequest  → query:AdhocQueryResponse
+
+Envelope problems are SOAP faults (soap.router). Everything inside the Body is answered with
+the transaction's response element (DESIGN.md §3), including a Body that carries the wrong
+request element: a Failure with XDSRegistryError, which every XDS client can read, rather
+than a fault some clients would only log. An unexpected error is logged and answered the same
+way; no traceback reaches the peer.
+"""
+from __future__ import annotations
+
+import logging
+
+from lxml import etree
+
+from profiles.errors import ErrorCode, Issue, Status
+from profiles.responses import adhoc_query_response, registry_response
+from soap.router import SoapRequest, SoapResponse, SoapRouter
+
+from .service import INTERNAL_ERROR, RegistryService
+
+log = logging.getLogger(__name__)
+
+REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
+REGISTRY_STORED_QUERY = "urn:ihe:iti:2007:RegistryStoredQuery"
+
+
+def build_registry_router(service: RegistryService, *, max_xml_bytes: int) -> SoapRouter:
+    """A SoapRouter serving ITI-42 and ITI-18 from `service`; mount it at the registry's path."""
+    router = SoapRouter(max_xml_bytes=max_xml_bytes)
+    router.register(REGISTER_DOCUMENT_SET_B, _handler(service.register, _register_failure))
+    router.register(REGISTRY_STORED_QUERY, _handler(service.query, _query_failure))
+    return router
+
+
+def _register_failure() -> etree._Element:
+    return registry_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)])
+
+
+def _query_failure() -> etree._Element:
+    return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
+
+
+def _handler(answer, failure):
+    def handle(request: SoapRequest) -> SoapResponse:
+        try:
+            return SoapResponse(answer(request.body))
+        except Exception:  # the service answers its own errors; this is the last guard
+            log.exception("registry handler failed answering %s", request.action)
+            return SoapResponse(failure())
+
+    return handle

@@ -1,0 +1,72 @@
+"""The Document Registry of a deployment, built from the settings (composition root).
+
+One SQLAlchemy engine per process and database URL: `build_app` runs once per process
+(waitress) or once per gunicorn worker after the fork, and a forked worker never reuses a
+connection pool of its parent (the cache is keyed by process id). The schema is created (or
+migrated) when the engine is first built. The repository, when co-located, gets the same
+`RegistryService` in-process through `registry_service(settings)`.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from sqlalchemy import Engine
+
+from profiles.catalog import load_profile
+from profiles.rules import Transaction, ValidationContext
+from registry.admin import PatientsAdminApp
+from registry.endpoints import build_registry_router
+from registry.service import RegistryService
+from registry.store import create_schema, open_engine
+from soap.router import SoapRouter
+
+from .settings import Settings
+
+#: admin path of the known-patients call (README "Endpoints"); loopback use only for now
+ADMIN_PATIENTS_PATH = "/admin/patients"
+
+_engines: dict[tuple[int, str], Engine] = {}
+_services: dict[tuple[int, Settings], RegistryService] = {}
+_lock = threading.Lock()
+
+
+def registry_engine(settings: Settings) -> Engine:
+    """This process's engine for the registry database, its schema created on first use."""
+    key = (os.getpid(), settings.effective_database_url)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = open_engine(settings.effective_database_url)
+            create_schema(engine)
+            _engines[key] = engine
+        return engine
+
+
+def registry_service(settings: Settings) -> RegistryService:
+    """This process's RegistryService for `settings`."""
+    key = (os.getpid(), settings)
+    engine = registry_engine(settings)
+    with _lock:
+        service = _services.get(key)
+        if service is None:
+            service = RegistryService(
+                engine, load_profile(settings.profile),
+                ValidationContext(Transaction.REGISTER, strict=settings.strict),
+                patient_domains=settings.patient_domains,
+                known_patients_only=settings.known_patients_only,
+                query_result_limit=settings.query_result_limit,
+                home_community_id=settings.home_community_id or None,
+            )
+            _services[key] = service
+        return service
+
+
+def registry_router(settings: Settings) -> SoapRouter:
+    """The registry's SOAP router (ITI-42, ITI-18)."""
+    return build_registry_router(registry_service(settings), max_xml_bytes=settings.max_xml_bytes)
+
+
+def patients_admin_app(settings: Settings) -> PatientsAdminApp:
+    """GET/POST /admin/patients on the registry's database."""
+    return PatientsAdminApp(registry_engine(settings))
