@@ -48,8 +48,8 @@ def stable_documents_only(submission: Submission, context: ValidationContext) ->
         return  # document-entry.object-type (IHE) refuses On-Demand in every submission
     for entry in submission.document_entries:
         if entry.object_type == ObjectType.ON_DEMAND_DOCUMENT:
-            yield metadata_issue(context, entry, f"objectType {entry.object_type!r} (On-Demand) is not used in "
-                                                 f"Norwegian document sharing; only Stable {ObjectType.STABLE_DOCUMENT}")
+            yield metadata_issue(context, entry, f"objectType '{entry.object_type}' (On-Demand) is not used in "
+                                                 f"Norwegian document sharing; only Stable ('{ObjectType.STABLE_DOCUMENT}')")
 
 
 def norway_optionality_rule(ihe_rule: Rule, kind: type) -> Rule:

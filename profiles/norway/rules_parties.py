@@ -85,14 +85,18 @@ def source_patient_id(submission: Submission, context: ValidationContext) -> Ite
 @rule("norway.source-patient-id.matches-patient-id", profile_only=True)
 def source_matches_patient(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """Under one assigning authority sourcePatientId and patientId are the same number. Different
-    authorities (a D-nummer later replaced by a fødselsnummer) are not compared."""
+    authorities (a D-nummer later replaced by a fødselsnummer) are not compared, nor ids the two
+    rules above already refuse."""
+    options = options_for(context)
     for entry in submission.document_entries:
         if not (entry.patient_id and entry.source_patient_id):
+            continue
+        if person_id_problem(entry.patient_id, options) or person_id_problem(entry.source_patient_id, options):
             continue
         patient, source = CX.parse(entry.patient_id), CX.parse(entry.source_patient_id)
         same_authority = strip_oid_urn(patient.assigning_authority.universal_id) == strip_oid_urn(
             source.assigning_authority.universal_id)
-        if same_authority and patient.id_number and patient.id_number != source.id_number:
+        if same_authority and patient.id_number != source.id_number:
             yield metadata_issue(
                 context, entry,
                 f"sourcePatientId {entry.source_patient_id!r} and patientId {entry.patient_id!r} are different "
