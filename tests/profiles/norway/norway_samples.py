@@ -106,3 +106,27 @@ def provide_and_register(*, strict: bool = True, **parts) -> tuple[Submission, V
     built = built.with_changes(document_entries=tuple(samples.source_metadata(e) for e in built.document_entries))
     attached = frozenset(e.id for e in built.document_entries)
     return built, ValidationContext(Transaction.PROVIDE_AND_REGISTER, documents_attached=attached, strict=strict)
+
+
+# --- turning an IHE submission Norwegian (tests on the IHE example messages) -----------------
+
+def norwegian_author(author: Author, person: str = HPR_PERSON) -> Author:
+    """The same author identified the Norwegian way: HPR person, orgnr and RESH institutions."""
+    return Author(person=person, institutions=(ORGNR_INSTITUTION, RESH_INSTITUTION), roles=author.roles,
+                  specialties=author.specialties, telecommunications=author.telecommunications, id=author.id,
+                  extra_slots=author.extra_slots)
+
+
+def with_norwegian_values(submission: Submission) -> Submission:
+    """Every field the Norwegian profile judges, changed to the sample's values (nothing else)."""
+    entries = tuple(
+        e.with_changes(patient_id=PATIENT_ID, source_patient_id=PATIENT_ID, class_code=CLASS_CODE,
+                       type_code=TYPE_CODE, format_code=FORMAT_CODE, healthcare_facility_type_code=FACILITY_TYPE,
+                       practice_setting_code=PRACTICE_SETTING, confidentiality_codes=(CONFIDENTIALITY,),
+                       authors=tuple(norwegian_author(a) for a in e.authors))
+        for e in submission.document_entries)
+    sets = tuple(s.with_changes(patient_id=PATIENT_ID, authors=tuple(norwegian_author(a, OTHER_HPR_PERSON)
+                                                                      for a in s.authors))
+                 for s in submission.submission_sets)
+    folders = tuple(f.with_changes(patient_id=PATIENT_ID) for f in submission.folders)
+    return submission.with_changes(document_entries=entries, submission_sets=sets, folders=folders)
