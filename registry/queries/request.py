@@ -162,27 +162,22 @@ def _params(definition: StoredQueryDef, slots: dict[str, list[list[str]]],
 
 def _param_groups(param: ParamDef, raw_groups: list[list[str]], query: str,
                   issues: list[Issue]) -> Groups | None:
+    """The Slots of one parameter: coding (3.18.4.1.2.3.5), then how many, then each value's type."""
     if len(raw_groups) > 1 and not param.repeatable:
         issues.append(_error(ErrorCode.STORED_QUERY_PARAM_NUMBER, f"{param.name} of {query} may be given "
                              f"in one Slot only, got {len(raw_groups)}", param.name))
         return None
-    groups = []
-    for raw in raw_groups:
-        group = _group(param, raw, issues)
-        if group is None:
-            return None
-        groups.append(group)
-    if not param.multiple and len(groups[0]) > 1:
-        issues.append(_error(ErrorCode.STORED_QUERY_PARAM_NUMBER, f"{param.name} of {query} takes a single "
-                             f"value, got {len(groups[0])}", param.name))
-        return None
-    return tuple(groups)
-
-
-def _group(param: ParamDef, raw: list[str], issues: list[Issue]) -> tuple[Value, ...] | None:
-    """One Slot's values, parsed (3.18.4.1.2.3.5) and converted to the parameter's type."""
     try:
-        return tuple(dict.fromkeys(convert(param.kind, value) for value in parse_param_values(raw)))
+        parsed = [parse_param_values(raw) for raw in raw_groups]
+    except ValueError as error:
+        issues.append(_error(ErrorCode.REGISTRY_ERROR, f"{param.name}: {error}", param.name))
+        return None
+    if not param.multiple and len(parsed[0]) > 1:
+        issues.append(_error(ErrorCode.STORED_QUERY_PARAM_NUMBER, f"{param.name} of {query} takes a single "
+                             f"value, got {len(parsed[0])}", param.name))
+        return None
+    try:
+        return tuple(tuple(dict.fromkeys(convert(param.kind, v) for v in values)) for values in parsed)
     except ValueError as error:
         issues.append(_error(ErrorCode.REGISTRY_ERROR, f"{param.name}: {error}", param.name))
         return None

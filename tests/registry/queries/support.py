@@ -44,6 +44,14 @@ def coded(code) -> str:
     return f"{code.code}^^{code.scheme}"
 
 
+def same_xml(element: etree._Element, stored: bytes) -> bool:
+    """`element` (inside a response) is the stored object, byte for byte once both are written
+    in exclusive canonical form (which only moves namespace declarations)."""
+    def c14n(e: etree._Element) -> bytes:
+        return etree.tostring(e, method="c14n", exclusive=True)
+    return c14n(element) == c14n(etree.fromstring(stored))
+
+
 @dataclass(frozen=True)
 class Slots:
     """Several Slots of one parameter (AND semantics); each item is one Slot's Value texts."""
