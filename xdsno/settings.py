@@ -18,6 +18,7 @@ ENV_PREFIX = "XDSNO_"
 ACTORS = ("registry", "repository", "xca_responding", "xca_initiating")
 PROFILES = ("ihe", "norway")
 BLOB_STORES = ("filesystem", "s3")
+CHECK_DIGIT_SCHEMES = ("auto", "classic", "2032", "transition")
 
 
 class SettingsError(ValueError):
@@ -51,6 +52,26 @@ class Settings:
     home_community_id: str = "urn:oid:2.16.578.1.12.4.1.7.1.999"
     repository_unique_id: str = "2.16.578.1.12.4.1.7.1.999.1"
 
+    # --- Norwegian profile options (PROFILE.md §3-§4; profiles.norway.options)
+    #: folder of code-list files overriding/extending the bundled ones; empty means data_dir/code-sets
+    code_sets_dir: str = ""
+    #: accept synthetic test persons (month + 65 / + 80) as patients
+    allow_synthetic_persons: bool = False
+    #: person-number check digits: auto (classic before 2032, both after), classic, 2032, transition
+    check_digit_scheme: str = "auto"
+    #: accepted languageCode values; `en-*` is any en- tag
+    language_codes: tuple[str, ...] = ("nb-NO", "nn-NO", "se-NO", "en-*")
+    #: patient assigning authorities of the norway profile; `OID=fnr|dnr|fhn|hnr` adds a local one
+    norway_patient_authorities: tuple[str, ...] = (
+        "2.16.578.1.12.4.1.4.1", "2.16.578.1.12.4.1.4.2", "2.16.578.1.12.4.1.4.3",
+    )
+    #: optionality overrides `Kind.attribute=R|R2|O|X` (PROFILE.md §4 items marked unsure)
+    norway_optionality: tuple[str, ...] = ("DocumentEntry.practiceSettingCode=R2",)
+    #: a code missing from a code list marked partial: error or warning
+    partial_code_lists: str = "error"
+    #: `attribute=list+list` replacing the code lists an attribute is judged by (e.g. 1303+1305)
+    norway_code_bindings: tuple[str, ...] = ()
+
     # --- registry storage
     #: SQLAlchemy URL; empty means SQLite in data_dir/registry.sqlite3
     database_url: str = ""
@@ -76,14 +97,23 @@ class Settings:
     communities_file: str = ""
     xca_deadline_seconds: float = 20.0
 
+    # --- XCA responding gateway
+    #: registry behind the responding gateway (ITI-18); empty means the co-located one in-process
+    responding_registry_url: str = ""
+    #: more repositories behind the responding gateway, each `repositoryUniqueId=URL` (ITI-43)
+    responding_repositories: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("blob_store", self.blob_store, BLOB_STORES)
+        _check_choice("check_digit_scheme", self.check_digit_scheme, CHECK_DIGIT_SCHEMES)
+        _check_choice("partial_code_lists", self.partial_code_lists, ("error", "warning"))
         for actor in self.actors:
             _check_choice("actors", actor, ACTORS)
         for name in ("port", "workers", "threads", "query_result_limit", "max_xml_bytes"):
             if getattr(self, name) < (0 if name == "port" else 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        self.responding_repository_urls  # checks the entries
         if self.blob_store == "s3" and not self.s3_endpoint:
             raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
 
@@ -92,6 +122,23 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'registry.sqlite3').resolve()}"
+
+    @property
+    def effective_code_sets_dir(self) -> Path:
+        return Path(self.code_sets_dir) if self.code_sets_dir else self.data_dir / "code-sets"
+
+    @property
+    def responding_repository_urls(self) -> dict[str, str]:
+        """`responding_repositories` as repositoryUniqueId → ITI-43 URL."""
+        urls: dict[str, str] = {}
+        for entry in self.responding_repositories:
+            unique_id, _, url = (part.strip() for part in entry.partition("="))
+            if not unique_id or not url.startswith(("http://", "https://")):
+                raise SettingsError(f"responding_repositories entry {entry!r} is not repositoryUniqueId=http(s)://URL")
+            if unique_id in urls or unique_id == self.repository_unique_id and "repository" in self.actors:
+                raise SettingsError(f"responding_repositories names repository {unique_id} twice")
+            urls[unique_id] = url
+        return urls
 
     @property
     def effective_blob_dir(self) -> Path:

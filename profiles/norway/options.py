@@ -15,6 +15,13 @@ these keys gets the defaults, so `NORWAY_PROFILE.validate(s, ValidationContext(.
 | `norway.patient_authorities` | .4.1 .4.2 .4.3 | accepted patient assigning authorities; `OID=kind` adds one |
 | `norway.optionality` | DocumentEntry.practiceSettingCode=R2 | requirement overrides, see below |
 | `norway.partial_code_lists` | "error" | "warning": a code missing from a list marked partial only warns |
+| `norway.code_bindings` | () | `attribute=list+list` replaces the lists an attribute's codes come from |
+
+Code bindings (PROFILE.md §4 table; which practiceSettingCode list is normative is unsure, and
+NHN's reference gateway also accepts 1305 for healthcareFacilityTypeCode): confidentialityCode
+9603+hl7-confidentiality, healthcareFacilityTypeCode 1303, practiceSettingCode
+8655+8651+8653+8654+8663, eventCodeList 7210, formatCode formatcode. classCode and typeCode are
+always 9602. A bound list must be loaded (bundled or in the code-set folder).
 
 Optionality overrides (`Kind.attribute=CODE`, CODE one of R, R2, O, X) change the IHE table
 (profiles/data/ihe_optionality.toml) for every column except the limited-metadata one.
@@ -50,6 +57,7 @@ LANGUAGE_CODES = "norway.language_codes"
 PATIENT_AUTHORITIES = "norway.patient_authorities"
 OPTIONALITY = "norway.optionality"
 PARTIAL_CODE_LISTS = "norway.partial_code_lists"
+CODE_BINDINGS = "norway.code_bindings"
 
 CHECK_DIGIT_SCHEMES = ("auto", "classic", "2032", "transition")
 PARTIAL_CODE_LIST_POLICIES = ("error", "warning")
@@ -57,6 +65,13 @@ DEFAULT_LANGUAGE_CODES = ("nb-NO", "nn-NO", "se-NO", "en-*")
 DEFAULT_PATIENT_AUTHORITIES = (FNR_OID, DNR_OID, FHN_OID)
 DEFAULT_OPTIONALITY = ("DocumentEntry.practiceSettingCode=R2",)
 AUTHOR_PARTS = ("authorPerson", "authorInstitution")
+DEFAULT_BINDINGS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "confidentialityCode": ("9603", "hl7-confidentiality"),
+    "healthcareFacilityTypeCode": ("1303",),
+    "practiceSettingCode": ("8655", "8651", "8653", "8654", "8663"),
+    "eventCodeList": ("7210",),
+    "formatCode": ("formatcode",),
+})
 
 _KINDS = {"DocumentEntry": DocumentEntry, "SubmissionSet": SubmissionSet, "Folder": Folder}
 _KIND_WORDS = {"fnr": PersonIdKind.FNR, "dnr": PersonIdKind.DNR, "fhn": PersonIdKind.FHN,
@@ -64,7 +79,7 @@ _KIND_WORDS = {"fnr": PersonIdKind.FNR, "dnr": PersonIdKind.DNR, "fhn": PersonId
 _DEFAULTS: Mapping[str, Any] = MappingProxyType({
     CODE_SETS_DIR: None, ALLOW_SYNTHETIC: False, CHECK_DIGIT_SCHEME: "auto",
     LANGUAGE_CODES: DEFAULT_LANGUAGE_CODES, PATIENT_AUTHORITIES: DEFAULT_PATIENT_AUTHORITIES,
-    OPTIONALITY: DEFAULT_OPTIONALITY, PARTIAL_CODE_LISTS: "error",
+    OPTIONALITY: DEFAULT_OPTIONALITY, PARTIAL_CODE_LISTS: "error", CODE_BINDINGS: (),
 })
 
 
@@ -80,6 +95,8 @@ class NorwayOptions:
     optionality: OptionalityTable
     required_author_parts: frozenset[str]
     partial_lists_warn: bool
+    #: attribute -> ids of the lists its codes come from
+    bindings: Mapping[str, tuple[str, ...]]
 
     def accepts_language(self, value: str) -> bool:
         """languageCode is one of `language_codes` (case-insensitive; `en-*` is any en- tag)."""
@@ -96,13 +113,14 @@ def norway_extras(*, code_sets_dir: str | Path | None = None, allow_synthetic: b
                   language_codes: tuple[str, ...] = DEFAULT_LANGUAGE_CODES,
                   patient_authorities: tuple[str, ...] = DEFAULT_PATIENT_AUTHORITIES,
                   optionality: tuple[str, ...] = DEFAULT_OPTIONALITY,
-                  partial_code_lists: str = "error") -> Mapping[str, Any]:
+                  partial_code_lists: str = "error", code_bindings: tuple[str, ...] = ()) -> Mapping[str, Any]:
     """The extras for a ValidationContext; ValueError names any value that cannot be used."""
     extras = {
         CODE_SETS_DIR: str(code_sets_dir) if code_sets_dir else None,
         ALLOW_SYNTHETIC: bool(allow_synthetic), CHECK_DIGIT_SCHEME: check_digit_scheme,
         LANGUAGE_CODES: tuple(language_codes), PATIENT_AUTHORITIES: tuple(patient_authorities),
         OPTIONALITY: tuple(optionality), PARTIAL_CODE_LISTS: partial_code_lists,
+        CODE_BINDINGS: tuple(code_bindings),
     }
     _resolve(**_cache_key(extras))
     return MappingProxyType(extras)
@@ -128,13 +146,15 @@ def _resolve(**values: Any) -> NorwayOptions:
         raise ValueError(f"{PARTIAL_CODE_LISTS} = {values['partial_code_lists']!r}: "
                          f"use {' or '.join(PARTIAL_CODE_LIST_POLICIES)}")
     table, author_parts = _optionality(values["optionality"])
+    code_sets = _code_sets(values["code_sets_dir"])
     return NorwayOptions(
-        code_sets=_code_sets(values["code_sets_dir"]), scheme=scheme_named(scheme_name),
+        code_sets=code_sets, scheme=scheme_named(scheme_name),
         allow_synthetic=bool(values["allow_synthetic"]),
         language_codes=tuple(values["language_codes"]),
         patient_authorities=_authorities(tuple(values["patient_authorities"])),
         optionality=table, required_author_parts=author_parts,
-        partial_lists_warn=values["partial_code_lists"] == "warning")
+        partial_lists_warn=values["partial_code_lists"] == "warning",
+        bindings=_bindings(tuple(values["code_bindings"]), values["code_sets_dir"]))
 
 
 @lru_cache(maxsize=8)
@@ -164,6 +184,26 @@ def _authorities(entries: tuple[str, ...]) -> Mapping[str, frozenset[PersonIdKin
             raise ValueError(f"{PATIENT_AUTHORITIES}: {oid} is no national person-id authority; "
                              f"write {oid}=fnr|dnr|fhn|hnr to say what it assigns")
     return MappingProxyType(found)
+
+
+@lru_cache(maxsize=8)
+def _bindings(entries: tuple[str, ...], folder: str | None) -> Mapping[str, tuple[str, ...]]:
+    """The default bindings with `attribute=list+list` entries replacing some."""
+    code_sets = _code_sets(folder)
+    bindings = dict(DEFAULT_BINDINGS)
+    for entry in entries:
+        attribute, _, list_ids = (part.strip() for part in entry.partition("="))
+        chosen = tuple(i.strip() for i in list_ids.split("+") if i.strip())
+        if attribute not in DEFAULT_BINDINGS or not chosen:
+            raise ValueError(f"{CODE_BINDINGS}: {entry!r}: write attribute=list+list with attribute one of "
+                             f"{', '.join(DEFAULT_BINDINGS)}")
+        bindings[attribute] = chosen
+    for attribute, list_ids in bindings.items():
+        missing = [i for i in list_ids if i not in code_sets.by_list]
+        if missing:
+            raise ValueError(f"{CODE_BINDINGS}: {attribute} is bound to list(s) {', '.join(missing)}, "
+                             "which are not loaded")
+    return MappingProxyType(bindings)
 
 
 @lru_cache(maxsize=8)

@@ -24,11 +24,6 @@ from ..rules import ValidationContext, rule
 from .codesets import DOCUMENT_TYPE_LIST, VOLVEN_OID_PREFIX, CodeSet, class_of_type, is_class_code, is_type_code
 from .options import NorwayOptions, options_for
 
-CONFIDENTIALITY_LISTS = ("9603", "hl7-confidentiality")
-FACILITY_TYPE_LISTS = ("1303",)
-PRACTICE_SETTING_LISTS = ("8655", "8651", "8653", "8654", "8663")
-EVENT_CODE_LISTS = ("7210",)
-FORMAT_CODE_LISTS = ("formatcode",)
 #: the code a message suggests when the list holds it (else the list's first code)
 PREFERRED_EXAMPLES = {"9602": "A00-1", "9603": "N", "1303": "86.101", "8655": "S03", "formatcode":
                       "urn:no:ehelse:document:pdf"}
@@ -82,8 +77,8 @@ def code_problem(attribute: str, code: Code, code_sets: Sequence[CodeSet], hint:
     if not code.code:
         return None  # codes.complete (IHE) reports an empty code
     by_scheme = [c for c in code_sets if c.accepts_scheme(code.scheme)]
-    if any(code.code in c for c in by_scheme):
-        return None
+    if any(code.code in c or len(c) == 0 for c in by_scheme):
+        return None  # an empty list (no codes loaded, e.g. 7210) judges only the codingScheme
     owner = next((c for c in code_sets if code.code in c), None)
     if owner is not None:
         return (f"{found(attribute, code)}: the code is in {list_title(owner)}, so codingScheme must be "
@@ -108,15 +103,23 @@ def lists(options: NorwayOptions, list_ids: Iterable[str]) -> list[CodeSet]:
     return [c for c in (options.code_sets.get(i) for i in list_ids) if c is not None]
 
 
-def check_codes(context: ValidationContext, submission: Submission, attribute: str, list_ids: Sequence[str],
-                codes_of) -> Iterator[Issue]:
-    """Judge each code `codes_of(entry)` gives against the lists `list_ids`."""
+def hint_for(code_sets: Sequence[CodeSet]) -> str:
+    """What a message suggests: an example code, or for an empty list its codingScheme."""
+    first = code_sets[0]
+    if len(first) == 0:
+        return f"codingScheme {first.oid} (no {first.list_id} codes are loaded, so only the scheme is judged)"
+    return f"a code such as {example(first)}"
+
+
+def check_codes(context: ValidationContext, submission: Submission, attribute: str, codes_of,
+                list_name: str | None = None, hint: str | None = None) -> Iterator[Issue]:
+    """Judge each code `codes_of(entry)` gives against the lists bound to `attribute`."""
     options = options_for(context)
-    code_sets = lists(options, list_ids)
-    hint = f"a code such as {example(code_sets[0])}" if code_sets else "a Norwegian code"
+    code_sets = lists(options, options.bindings[attribute])
+    hint = hint or hint_for(code_sets)
     for entry in submission.document_entries:
         for code in codes_of(entry):
-            if code is not None and (problem := code_problem(attribute, code, code_sets, hint)):
+            if code is not None and (problem := code_problem(attribute, code, code_sets, hint, list_name)):
                 yield code_issue(context, options, entry, problem)
 
 
@@ -204,55 +207,35 @@ def type_in_class(submission: Submission, context: ValidationContext) -> Iterato
 @rule("norway.confidentiality-code", profile_only=True)
 def confidentiality_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """confidentialityCode: Volven 9603 (N, NORS, NORU, NORN_*) or HL7 2.16.840.1.113883.5.25 (N, R, V)."""
-    yield from check_codes(context, submission, "confidentialityCode", CONFIDENTIALITY_LISTS,
-                           lambda e: e.confidentiality_codes)
+    yield from check_codes(context, submission, "confidentialityCode", lambda e: e.confidentiality_codes)
 
 
 @rule("norway.healthcare-facility-type-code", profile_only=True)
 def facility_type_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """healthcareFacilityTypeCode: Volven 1303 (86.101 Alminnelige somatiske sykehus, ...)."""
-    yield from check_codes(context, submission, "healthcareFacilityTypeCode", FACILITY_TYPE_LISTS,
+    yield from check_codes(context, submission, "healthcareFacilityTypeCode",
                            lambda e: (e.healthcare_facility_type_code,))
 
 
 @rule("norway.practice-setting-code", profile_only=True)
 def practice_setting_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """practiceSettingCode: one of Volven 8655, 8651, 8653, 8654, 8663 (which is normative is unsure)."""
-    yield from check_codes(context, submission, "practiceSettingCode", PRACTICE_SETTING_LISTS,
-                           lambda e: (e.practice_setting_code,))
+    yield from check_codes(context, submission, "practiceSettingCode", lambda e: (e.practice_setting_code,))
 
 
 @rule("norway.event-code", profile_only=True)
 def event_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """eventCodeList: Volven 7210; while no 7210 codes are loaded only the codingScheme is judged."""
-    options = options_for(context)
-    code_sets = lists(options, EVENT_CODE_LISTS)
-    if code_sets and len(code_sets[0]) == 0:
-        yield from _event_schemes(context, submission, code_sets[0])
-        return
-    yield from check_codes(context, submission, "eventCodeList", EVENT_CODE_LISTS, lambda e: e.event_codes)
-
-
-def _event_schemes(context: ValidationContext, submission: Submission, code_set: CodeSet) -> Iterator[Issue]:
-    for entry in submission.document_entries:
-        for code in entry.event_codes:
-            if code.code and not code_set.accepts_scheme(code.scheme):
-                yield metadata_issue(context, entry, f"{found('eventCodeList', code)}: codingScheme must be "
-                                                     f"{list_title(code_set)}, written {code_set.oid}")
+    yield from check_codes(context, submission, "eventCodeList", lambda e: e.event_codes)
 
 
 @rule("norway.format-code", profile_only=True)
 def format_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """formatCode: a known format code (urn:no:ehelse:document:pdf, ...; PROFILE.md §4)."""
     options = options_for(context)
-    code_sets = lists(options, FORMAT_CODE_LISTS)
-    known = ", ".join(code for c in code_sets for code in c.codes)
-    hint = f"one of {known}" if known else "a known format code"
-    for entry in submission.document_entries:
-        code = entry.format_code
-        if code is not None and (problem := code_problem("formatCode", code, code_sets, hint,
-                                                         "a known format code")):
-            yield code_issue(context, options, entry, problem)
+    known = ", ".join(code for c in lists(options, options.bindings["formatCode"]) for code in c.codes)
+    yield from check_codes(context, submission, "formatCode", lambda e: (e.format_code,),
+                           list_name="a known format code", hint=f"one of {known}" if known else None)
 
 
 RULES = (

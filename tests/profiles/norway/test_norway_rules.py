@@ -158,7 +158,8 @@ def test_practice_setting_code_from_8663_passes():
 def test_event_code_scheme_while_7210_is_empty():
     single(validate(doc(event_codes=(Code("T-D4909", "SNOMED", "Kidney"),))), METADATA,
            "eventCodeList 'T-D4909' (codingScheme 'SNOMED')",
-           "codingScheme must be Volven 7210 (2.16.578.1.12.4.1.1.7210)")
+           "is not in Volven 7210 (2.16.578.1.12.4.1.1.7210); use codingScheme 2.16.578.1.12.4.1.1.7210",
+           "only the scheme is judged")
     assert validate(doc(event_codes=(ns.volven("7210", "T-D4909", "Kidney"),))) == []
 
 
@@ -363,3 +364,11 @@ def test_context_without_extras_gets_the_defaults():
     options = options_for(ns.register())
     assert options.language_codes == ("nb-NO", "nn-NO", "se-NO", "en-*") and not options.allow_synthetic
     assert "2.16.578.1.12.4.1.4.3" in options.patient_authorities
+
+
+def test_code_bindings_are_configurable():
+    from_1305 = doc(healthcare_facility_type_code=ns.volven("1305", "86.210", "?"))
+    single(validate(from_1305), METADATA, "healthcareFacilityTypeCode '86.210'", "is not in Volven 1303")
+    assert validate(from_1305, code_bindings=("healthcareFacilityTypeCode=1303+1305",)) == []
+    with pytest.raises(ValueError, match="not loaded"):
+        norway_extras(code_bindings=("practiceSettingCode=9999",))
