@@ -1,0 +1,115 @@
+"""The XCA Initiating Gateway (ITI TF-1 18.2.1; ITI TF-2 3.38 and 3.39, Initiating Gateway side).
+
+    gateway = InitiatingGateway(load_communities("communities.toml"), deadline_seconds=20)
+    response = gateway.query(adhoc_query_request)          # ITI-18/ITI-38 in → ITI-38 out
+    body, parts = gateway.retrieve(retrieve_request)       # ITI-43/ITI-39 in → ITI-39 out
+
+A query goes concurrently to every community (or to the one its AdhocQuery/@home names), a
+retrieve to every community its DocumentRequests name; both wait for ONE deadline
+(`deadline_seconds`) and answer with what came in time: the rest are XDSUnavailableCommunity
+errors and the status PartialSuccess (DESIGN.md §3). Outbound requests of the whole process are
+bounded by `max_outstanding` (one shared worker pool), connections per community by the
+directory's `max_connections`. Routing and merging: xca_gateway.query and xca_gateway.retrieve.
+
+Security: `headers` are extra SOAP header blocks sent to every community (a copy each). It is the
+hook for the XUA assertion of the security issue; nothing passes the consumer's wsse:Security
+on yet, and the gateway sends none of its own.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+from lxml import etree
+
+from profiles.errors import Status
+from profiles.responses import adhoc_query_response
+from soap.client import SoapClient
+from soap.mtom import OutgoingAttachment
+
+from . import initiating_query as query, initiating_retrieve as retrieve
+from .communities import CommunityDirectory
+from .outbound import DEFAULT_MAX_OUTBOUND, CommunityClients, FanOut
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEADLINE_SECONDS = 20.0
+
+
+class InitiatingGateway:
+    """Fan-out, deadline and merge over a communities directory; thread-safe, one per process."""
+
+    def __init__(
+        self,
+        directory: CommunityDirectory,
+        *,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        max_outstanding: int = DEFAULT_MAX_OUTBOUND,
+    ):
+        if deadline_seconds <= 0:
+            raise ValueError("deadline_seconds must be positive")
+        self.directory = directory
+        self.deadline_seconds = deadline_seconds
+        self._clients = CommunityClients(directory, deadline_seconds)
+        self._fanout = FanOut(max_outstanding)
+
+    @property
+    def max_outstanding(self) -> int:
+        return self._fanout.max_outstanding
+
+    def query(self, request: etree._Element, *, headers: Iterable[etree._Element] = ()) -> etree._Element:
+        """Answer an AdhocQueryRequest with one merged AdhocQueryResponse (ITI TF-2 3.38.4.1.3)."""
+        plan = query.plan_query(request, self.directory)
+        if plan.issues:
+            return adhoc_query_response(plan.issues, [], status=Status.FAILURE)
+        headers = list(headers)
+        calls = {
+            community.home_community_id: partial(
+                _call, query.ask_community, self._clients.query(community), copy.deepcopy(request),
+                _copies(headers))
+            for community in plan.targets
+        }
+        outcomes = self._fanout.run(calls, self.deadline_seconds)
+        return query.merge_answers(plan.targets, outcomes)
+
+    def retrieve(
+        self, request: etree._Element, *, headers: Iterable[etree._Element] = (),
+    ) -> tuple[etree._Element, list[OutgoingAttachment]]:
+        """Answer a RetrieveDocumentSetRequest: the merged response body and its MTOM parts,
+        which stream the documents when the response is written (ITI TF-2 3.39.4.1.3)."""
+        plan = retrieve.plan_retrieve(request, self.directory)
+        headers = list(headers)
+        calls = {
+            home: partial(_call, retrieve.ask_community, self._clients.retrieve(self.directory.get(home)),
+                          retrieve.community_request(document_requests), _copies(headers))
+            for home, document_requests in plan.groups.items()
+        }
+        outcomes = self._fanout.run(calls, self.deadline_seconds, discard=retrieve.CommunityDocuments.close)
+        return retrieve.merge_documents(plan, outcomes, self.directory)
+
+    def close(self) -> None:
+        self._fanout.close()
+        self._clients.close()
+
+
+def _copies(headers: list[etree._Element]) -> list[etree._Element]:
+    # Made on the request's thread: a worker only ever touches elements of its own.
+    return [copy.deepcopy(block) for block in headers]
+
+
+def _call(ask, client: SoapClient, body: etree._Element, headers: list[etree._Element]):
+    """One outbound request, run on an outbound worker."""
+    return ask(_WithHeaders(client, headers) if headers else client, body)
+
+
+class _WithHeaders:
+    """A SoapClient view that adds header blocks to each call (the XUA hook)."""
+
+    def __init__(self, client: SoapClient, headers: list[etree._Element]):
+        self._client = client
+        self._headers = headers
+
+    def call(self, action: str, body: etree._Element, **options):
+        return self._client.call(action, body, headers=self._headers, **options)
