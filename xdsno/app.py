@@ -44,6 +44,10 @@ def _router_for(actor: str, settings: Settings) -> SoapRouter:
         from .registry_node import registry_router
 
         return registry_router(settings)
+    if actor == "repository":
+        from .repository_node import repository_router
+
+        return repository_router(settings)
     return SoapRouter(max_xml_bytes=settings.max_xml_bytes)
 
 
