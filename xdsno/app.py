@@ -2,7 +2,8 @@
 
 One port serves every enabled actor at a fixed path (README "Endpoints"); `/health`
 answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
-each serves; with the registry, `/admin/patients` feeds known patients (loopback use only).
+each serves; `POST /validate` judges a message against a profile (xdsno.validate_http); with
+the registry, `/admin/patients` feeds known patients (loopback use only).
 Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
@@ -17,6 +18,7 @@ from soap.router import SoapRouter
 
 from . import __version__
 from .settings import Settings
+from .validate_http import VALIDATE_PATH, ValidateApp
 
 #: Endpoint path of each actor under the server's base URL.
 ENDPOINT_PATHS = {
@@ -31,6 +33,7 @@ def build_app(settings: Settings) -> PathDispatcher:
     routers = {actor: _router_for(actor, settings) for actor in settings.actors}
     mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
     mounts["/health"] = HealthApp(settings, routers)
+    mounts[VALIDATE_PATH] = ValidateApp(settings)
     if "registry" in routers:
         from .registry_node import ADMIN_PATIENTS_PATH, patients_admin_app
 
