@@ -86,9 +86,11 @@ class S3Errors:
                 f"{where} rejected the credentials ({operation}: {code}); check s3_access_key "
                 f"and s3_secret_key")
         if code in _PERMISSION_CODES:
+            # A HEAD answer has no body: bad credentials then also read as AccessDenied.
             return BlobStoreError(
-                f"{where} denied {operation} ({code}: {exc.message}); the access key needs "
-                f"permission to create/list the bucket and to put, get and delete objects")
+                f"{where} denied {operation} ({code}: {exc.message}); check s3_access_key and "
+                f"s3_secret_key, and that the key may list and create the bucket and put, get "
+                f"and delete its objects")
         target = f"{self.bucket}/{key}" if key else self.bucket
         return BlobStoreError(f"S3 {operation} of {target} at {self.url} failed: {code}: {exc.message}")
 
