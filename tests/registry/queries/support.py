@@ -18,7 +18,7 @@ from profiles.responses import read_registry_response
 from profiles.stored_queries import by_name
 from profiles.vocabulary import QUERY, RIM, AvailabilityStatus, ObjectType
 from registry.queries import QueryOptions, answer_stored_query
-from registry.store import StoredObject, store_submission, write_transaction
+from registry.store import StoredObject, set_status, store_submission, write_transaction
 from tests.profiles.xml_support import IHE_SCHEMA, assert_valid
 from tests.registry.store.builders import with_submission_set
 
@@ -128,6 +128,10 @@ class Registry:
     def submit(self, *objects, ss=None) -> list:
         """Store `objects` with a SubmissionSet and a HasMember to each; returns everything stored."""
         return self.store(*with_submission_set(*objects, ss=ss))
+
+    def deprecate(self, *uuids: str) -> None:
+        with write_transaction(self.engine) as conn:
+            set_status(conn, uuids, DEPRECATED)
 
     def ask_element(self, element: etree._Element, **options) -> Answer:
         with self.engine.connect() as conn:
