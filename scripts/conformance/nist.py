@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         identity = replace(identity, home_community_id=args.home_community_id)
     if args.repository_unique_id:
         identity = replace(identity, repository_unique_id=args.repository_unique_id)
-    explicit = args.serve or args.home_community_id
     with contextlib.ExitStack() as stack:
         base_url = args.base_url
         if args.serve:
             base_url = stack.enter_context(_own_server(identity, args))
-        with Harness(nist_dir, base_url, identity=identity if explicit else None, timeout=args.timeout,
+        with Harness(nist_dir, base_url, identity=identity, timeout=args.timeout,
+                     home_community_from_health=not (args.serve or args.home_community_id),
                      progress=None if args.quiet else _print_progress,
                      dump_dir=Path(args.dump) if args.dump else None) as harness:
             harness.read_health()

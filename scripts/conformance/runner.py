@@ -11,6 +11,7 @@ action the endpoint does not serve yet makes the step `not-served` instead of se
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
@@ -59,11 +60,12 @@ class Harness:
     """Replays test plans from `nist_dir` against the node at `base_url`."""
 
     def __init__(self, nist_dir: Path, base_url: str, *, identity: Identity | None = None,
+                 home_community_from_health: bool = True,
                  http_client: httpx.Client | None = None, timeout: float = 60.0,
                  progress: Callable[[TestResult], None] | None = None, dump_dir: Path | None = None):
         self.nist_dir = Path(nist_dir)
         self.base_url = base_url.rstrip("/")
-        self._explicit_identity = identity
+        self._home_from_health = home_community_from_health
         self.identity = identity or Identity()
         self._http = http_client or httpx.Client(timeout=timeout)
         self._owns_http = http_client is None
@@ -95,7 +97,7 @@ class Harness:
         health = reply.json()
         self.served = {actor: frozenset(info.get("actions") or ())
                        for actor, info in (health.get("actors") or {}).items()}
-        if self._explicit_identity is None and health.get("home_community_id"):
+        if self._home_from_health and health.get("home_community_id"):
             self.identity = replace(self.identity, home_community_id=health["home_community_id"])
             self.ids.identity = self.identity
         return health
@@ -223,7 +225,7 @@ class Harness:
             result.status = PASS
             return
         result.status = BLOCKED if blocked or run.held_back else FAIL
-        result.reason = "; ".join(reasons)
+        result.reason = "; ".join(reasons + [f"note: {note}" for note in result.notes])
 
     def unserved_reason(self, step: Step) -> str:
         actor = ENDPOINT_ACTORS.get(step.endpoint or "")
@@ -294,6 +296,9 @@ class Harness:
                 else:
                     record.reports[report["name"]] = value
         request.document_requests = sum(1 for _ in body.iter(f"{{{XDSB_NS}}}DocumentRequest"))
+        unbound = unbound_placeholders(body)
+        if unbound:
+            request.notes.append(f"the request still holds {', '.join(unbound)} (no symbol for it in the manifest)")
         return request
 
     def check_reply(self, run: _TestRun, step: Step, symbols: Mapping[str, str], request: Request,
@@ -343,6 +348,20 @@ class Request:
     attachments: list[OutgoingAttachment] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     document_requests: int = 0
+
+
+_PLACEHOLDER = re.compile(r"\$[A-Za-z_][A-Za-z0-9_.]*\$")
+
+
+def unbound_placeholders(body: etree._Element) -> list[str]:
+    """`$name$` placeholders left in text nodes and attribute values (comments aside)."""
+    found = set()
+    for node in body.iter():
+        texts = [node.tail] + ([node.text, *node.attrib.values()] if isinstance(node.tag, str) else [])
+        for text in texts:
+            if text and "$" in text:
+                found.update(_PLACEHOLDER.findall(text))
+    return sorted(found)
 
 
 def attach_documents(body: etree._Element, step: Step, folder: Path, uuids: Mapping[str, str],
