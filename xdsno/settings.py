@@ -94,8 +94,12 @@ class Settings:
     max_xml_bytes: int = 64 * 1024 * 1024
 
     # --- XCA initiating gateway
+    #: TOML file listing the Responding Gateways (xca_gateway.communities); empty means none
     communities_file: str = ""
+    #: one deadline for a whole fan-out: what has not answered by then is XDSUnavailableCommunity
     xca_deadline_seconds: float = 20.0
+    #: most outbound ITI-38/ITI-39 requests in flight at once, per process (all consumers together)
+    xca_max_outbound_requests: int = 32
 
     # --- XCA responding gateway
     #: registry behind the responding gateway (ITI-18); empty means the co-located one in-process
@@ -110,9 +114,12 @@ class Settings:
         _check_choice("partial_code_lists", self.partial_code_lists, ("error", "warning"))
         for actor in self.actors:
             _check_choice("actors", actor, ACTORS)
-        for name in ("port", "workers", "threads", "query_result_limit", "max_xml_bytes"):
+        for name in ("port", "workers", "threads", "query_result_limit", "max_xml_bytes",
+                     "xca_max_outbound_requests"):
             if getattr(self, name) < (0 if name == "port" else 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.xca_deadline_seconds > 0:
+            raise SettingsError(f"xca_deadline_seconds must be positive, got {self.xca_deadline_seconds}")
         self.responding_repository_urls  # checks the entries
         if self.blob_store == "s3" and not self.s3_endpoint:
             raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
