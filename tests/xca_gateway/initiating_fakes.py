@@ -143,10 +143,22 @@ class Served:
     url: str
     server: object
     thread: threading.Thread
+    stopped: bool = False
 
     def stop(self) -> None:
-        self.server.close()
+        """Close every socket from the server's own loop thread (closing them from here races
+        the loop's select), then end its worker threads."""
+        if self.stopped:
+            return
+        self.stopped = True
+
+        def close_everything() -> None:
+            for dispatcher in list(self.server._map.values()):
+                dispatcher.close()
+
+        self.server.trigger.pull_trigger(close_everything)
         self.thread.join(timeout=5)
+        self.server.task_dispatcher.shutdown(timeout=5)
 
 
 def serve(app, *, threads: int = 16) -> Served:

@@ -1,7 +1,9 @@
 """Request builders and answer readers for the Initiating Gateway tests."""
 from __future__ import annotations
 
+import base64
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 
 from lxml import etree
@@ -10,6 +12,7 @@ from profiles.errors import Issue, Status
 from profiles.responses import read_registry_response
 from profiles.vocabulary import QUERY, RIM, RS, XDSB
 from soap.client import SoapClient, SoapReply
+from tests.profiles.xml_support import assert_valid
 from xca_gateway.communities import Community, CommunityDirectory
 from xca_gateway.initiating import InitiatingGateway
 from xca_gateway.initiating_endpoints import build_initiating_router
@@ -96,6 +99,17 @@ def retrieved(reply: SoapReply) -> dict[str, tuple[str, bytes]]:
         documents[response.findtext(f"{{{XDSB}}}DocumentUniqueId")] = (
             response.findtext(f"{{{XDSB}}}HomeCommunityId"), content)
     return documents
+
+
+def assert_valid_retrieve_response(reply: SoapReply) -> None:
+    """Schema-check the infoset an MTOM reply stands for: each Document as its base64 content."""
+    body = copy.deepcopy(reply.body)
+    for original, element in zip(reply.body.iter(f"{{{XDSB}}}Document"), body.iter(f"{{{XDSB}}}Document")):
+        content = reply.content_of(original).read_bytes()
+        for child in list(element):
+            element.remove(child)
+        element.text = base64.b64encode(content).decode()
+    assert_valid(body, "xdsb")
 
 
 def directory_of(fakes_and_urls, *, timeout: float = 10.0) -> CommunityDirectory:
