@@ -51,6 +51,10 @@ def _router_for(actor: str, settings: Settings) -> SoapRouter:
         from .repository_node import repository_router
 
         return repository_router(settings)
+    if actor == "xca_responding":
+        from .xca_node import responding_router
+
+        return responding_router(settings)
     if actor == "xca_initiating":
         from .xca_initiating_node import initiating_router
 

@@ -13,7 +13,6 @@ import threading
 
 from sqlalchemy import Engine
 
-from profiles.catalog import load_profile
 from profiles.rules import Transaction, ValidationContext
 from registry.admin import PatientsAdminApp
 from registry.endpoints import build_registry_router
@@ -21,6 +20,7 @@ from registry.service import RegistryService
 from registry.store import create_schema, open_engine
 from soap.router import SoapRouter
 
+from .profiles_setup import profile_and_extras
 from .settings import Settings
 
 #: admin path of the known-patients call (README "Endpoints"); loopback use only for now
@@ -50,9 +50,12 @@ def registry_service(settings: Settings) -> RegistryService:
     with _lock:
         service = _services.get(key)
         if service is None:
+            # The same profile and extras (Norwegian options such as synthetic persons) as
+            # the repository's ITI-41 check, so both judge a submission alike.
+            profile, extras = profile_and_extras(settings)
             service = RegistryService(
-                engine, load_profile(settings.profile),
-                ValidationContext(Transaction.REGISTER, strict=settings.strict),
+                engine, profile,
+                ValidationContext(Transaction.REGISTER, strict=settings.strict, extras=extras),
                 patient_domains=settings.patient_domains,
                 known_patients_only=settings.known_patients_only,
                 query_result_limit=settings.query_result_limit,
