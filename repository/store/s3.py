@@ -131,8 +131,9 @@ class _S3Writer(WriterBase):
         if self._upload_id is None:
             data, self._buffer = bytes(self._buffer), bytearray()
             with self._errors("PutObject", self.key):
+                # part_size: minio would otherwise split anything above 5 MiB into parts.
                 self._client.put_object(self._store.bucket, self.key, io.BytesIO(data), len(data),
-                                        content_type=CONTENT_TYPE)
+                                        content_type=CONTENT_TYPE, part_size=self._part_size)
             return
         if self._buffer:
             self._send_part()
