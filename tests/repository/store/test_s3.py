@@ -139,6 +139,22 @@ def test_endpoint_given_as_url(settings):
         remove_bucket(store)
 
 
+@pytest.mark.parametrize("size, multipart", [(8 * MiB - 1, False), (8 * MiB, False), (8 * MiB + 1, True)])
+def test_a_blob_up_to_one_part_goes_up_in_one_put_object(s3, monkeypatch, size, multipart):
+    started = []
+    create = s3.client._create_multipart_upload
+    monkeypatch.setattr(s3.client, "_create_multipart_upload",
+                        lambda *args: started.append(args) or create(*args))
+    writer = s3.writer()
+    for _ in range(size // MiB):
+        writer.write(bytes(MiB))
+    writer.write(bytes(size % MiB))
+    writer.close_part()
+    with s3.open(writer.key) as reader:
+        assert bool(started) is multipart and reader.size == size
+    s3.delete(writer.key)
+
+
 def test_discard_mid_upload_aborts_the_multipart_upload(s3):
     writer = s3.writer()
     for _ in range(20):
