@@ -266,10 +266,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             from scripts.federation_check import run_check
 
-            return run_check(federation)
-        print("Serving; Ctrl-C stops every node.")
-        _wait_for_interrupt()
-    return 0
+            result = run_check(federation)
+        else:
+            print("Serving; Ctrl-C stops every node.")
+            _wait_for_interrupt()
+            result = 0
+    if args.check and result == 0 and args.data_dir is None:
+        shutil.rmtree(base_dir, ignore_errors=True)  # keep the logs only when something failed
+    return result
 
 
 def _fresh_folder(path: Path | None) -> Path:

@@ -1,0 +1,43 @@
+"""scripts/federation.py end to end: three health enterprises and the national initiating
+gateway over loopback, synthetic Norwegian documents published with ITI-41, then the
+`--check` steps (ITI-38 to each Responding Gateway, ITI-18 and ITI-43 through the
+Initiating Gateway)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from scripts.federation import publish_documents, start_federation, write_communities_file
+from scripts.federation_check import check_responding_gateways, run_check
+from scripts.federation_data import ENTERPRISES, HOLDINGS, PATIENTS
+from xca_gateway.communities import load_communities
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    with start_federation(tmp_path_factory.mktemp("federation")) as running:
+        publish_documents(running)
+        yield running
+
+
+def test_every_enterprise_published_its_holdings(federation):
+    by_enterprise = Counter(item["enterprise"] for item in federation.published)
+    assert by_enterprise == {e.name: sum(len(specs) for specs in HOLDINGS[e.key].values()) for e in ENTERPRISES}
+
+
+def test_each_responding_gateway_answers_for_its_own_community(federation):
+    for patient in PATIENTS:
+        ok, total = check_responding_gateways(federation, patient.patient_id)
+        assert ok
+        assert total == sum(1 for item in federation.published if item["patient"] == patient.patient_id)
+
+
+def test_check_passes_through_the_initiating_gateway(federation):
+    assert run_check(federation) == 0
+
+
+def test_communities_file_is_what_the_initiating_gateway_reads(federation, tmp_path):
+    directory = load_communities(write_communities_file(tmp_path / "c.toml", federation.enterprises))
+    assert [c.name for c in directory] == [e.name for e in ENTERPRISES]
+    assert directory.ids == tuple(e.home_community_id for e in ENTERPRISES)
