@@ -11,9 +11,9 @@ Expected Actions; ebRS 3.0 query.xsd).
 - LeafClass objects of more than one patient → Failure with XDSResultNotSinglePatient and no
   objects (ITI TF-3 Table 4.2.4.1-2). ObjectRefs disclose no patient data and are not restricted;
   ITI-51 (multi-patient queries) is exempt by definition.
-- `home` (the homeCommunityId, ITI TF-3 4.2.3.1.? / ITI TF-2 3.38.4.1.3): set on every returned
-  object and ObjectRef when the registry answers as a community (XCA responding gateway),
-  i.e. when a home community id is configured; a plain XDS registry leaves it out.
+- `home` (the homeCommunityId attribute of ebRIM objects and ObjectRefs): set on every returned
+  object and ObjectRef when the caller configures a home community id, as a community answering
+  through XCA must (ITI TF-2 3.38.4.1.3); left out otherwise, as a plain XDS registry may.
 """
 from __future__ import annotations
 
