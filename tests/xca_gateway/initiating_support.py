@@ -57,14 +57,15 @@ def get_documents(entry_uuids: Sequence[str], home: str | None) -> etree._Elemen
     return adhoc_query(GET_DOCUMENTS, {"$XDSDocumentEntryEntryUUID": [values]}, home=home)
 
 
-def retrieve_request(documents: Sequence[tuple[str | None, str]]) -> etree._Element:
-    """(HomeCommunityId or None, DocumentUniqueId) per DocumentRequest."""
+def retrieve_request(documents: Sequence[tuple]) -> etree._Element:
+    """(HomeCommunityId or None, DocumentUniqueId[, RepositoryUniqueId]) per DocumentRequest."""
     request = etree.Element(f"{{{XDSB}}}RetrieveDocumentSetRequest", nsmap={"xdsb": XDSB})
-    for home, unique_id in documents:
+    for home, unique_id, *repository in documents:
         document_request = etree.SubElement(request, f"{{{XDSB}}}DocumentRequest")
         if home is not None:
             etree.SubElement(document_request, f"{{{XDSB}}}HomeCommunityId").text = home
-        etree.SubElement(document_request, f"{{{XDSB}}}RepositoryUniqueId").text = "1.3.6.1.4.1.21367.2010.1.2.1125"
+        etree.SubElement(document_request, f"{{{XDSB}}}RepositoryUniqueId").text = (
+            repository[0] if repository else "1.3.6.1.4.1.21367.2010.1.2.1125")
         etree.SubElement(document_request, f"{{{XDSB}}}DocumentUniqueId").text = unique_id
     return request
 
