@@ -38,7 +38,7 @@ from .requests import (
 
 log = logging.getLogger(__name__)
 
-RETRIEVE_CHUNK = 256 * 1024
+RETRIEVE_CHUNK = 64 * 1024
 
 
 class RetrieveResult(NamedTuple):

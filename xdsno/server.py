@@ -29,6 +29,9 @@ def _serve_waitress(settings: Settings) -> None:
              settings.base_url, settings.threads)
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads,
                    ident="xdsno", channel_timeout=300, max_request_body_size=1 << 40,
+                   # waitress keeps up to this much of a response in memory (default 16 MiB);
+                   # smaller bounds what a large ITI-43/39 retrieve costs per connection
+                   outbuf_high_watermark=4 * 1024 * 1024,
                    clear_untrusted_proxy_headers=True)
 
 

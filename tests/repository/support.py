@@ -85,17 +85,23 @@ def inline_request(built: Submission, documents: dict[str, bytes]) -> InlineRequ
     return InlineRequest(encode_provide_and_register(built, list(documents.items())))
 
 
-def mtom_request(built: Submission, documents: dict[str, bytes],
-                 extra_parts: Sequence[bytes] = ()) -> tuple[str, bytes]:
-    """(Content-Type, bytes) of an MTOM ITI-41 request: each document an XOP part."""
+def mtom_parts(built: Submission, documents: dict[str, bytes],
+               extra_parts: Sequence[bytes] = ()) -> tuple[etree._Element, list[OutgoingAttachment]]:
+    """The ITI-41 body whose xdsb:Documents are xop:Includes, and the parts they name."""
     parts, refs = [], []
     for document_id, data in documents.items():
         cid = new_content_id()
         refs.append((document_id, include_element(cid)))
         parts.append(OutgoingAttachment.from_bytes(cid, data, "text/xml"))
     parts += [OutgoingAttachment.from_bytes(new_content_id(), data) for data in extra_parts]
-    return request_bytes(PROVIDE_AND_REGISTER, encode_provide_and_register(built, refs),
-                         attachments=parts, mtom=True)
+    return encode_provide_and_register(built, refs), parts
+
+
+def mtom_request(built: Submission, documents: dict[str, bytes],
+                 extra_parts: Sequence[bytes] = ()) -> tuple[str, bytes]:
+    """(Content-Type, bytes) of an MTOM ITI-41 request: each document an XOP part."""
+    body, parts = mtom_parts(built, documents, extra_parts)
+    return request_bytes(PROVIDE_AND_REGISTER, body, attachments=parts, mtom=True)
 
 
 class FakeRegistry:
