@@ -107,6 +107,8 @@ class _FileWriter(WriterBase):
     def _abort(self) -> None:
         self._file.close()
         self._temp.unlink(missing_ok=True)
+        # Completion may fail after the rename (the folder fsync); the key is this writer's own.
+        self._final.unlink(missing_ok=True)
 
 
 class _FileReader(ReaderBase):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +9,7 @@ from repository.store import BlobStoreError, open_blob_store
 from repository.store.filesystem import FilesystemBlobStore
 from repository.store.memory import MemoryBlobStore
 from repository.store.s3 import S3BlobStore
-from tests.blobstores import s3_settings, new_bucket_name, remove_bucket
+from tests.blobstores import new_bucket_name, remove_bucket, s3_settings
 
 
 def test_layout_fans_out_by_the_first_two_characters(tmp_path):
@@ -65,3 +64,17 @@ def test_factory_builds_each_kind(tmp_path):
         s3 = open_blob_store("s3", bucket=new_bucket_name(), **settings)
         assert isinstance(s3, S3BlobStore)
         remove_bucket(s3)
+
+
+def test_a_failed_completion_leaves_no_blob(tmp_path, monkeypatch):
+    def broken_disk(folder):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("repository.store.filesystem._fsync_folder", broken_disk)
+    store = FilesystemBlobStore(tmp_path)
+    writer = store.writer()
+    writer.write(b"lost")
+    with pytest.raises(BlobStoreError, match="cannot store blob .*Input/output error"):
+        writer.close_part()
+    assert not store.exists(writer.key) and writer.sha1 is None
+    assert list(store.path_of(writer.key).parent.iterdir()) == []
