@@ -23,6 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+import httpx  # noqa: E402
+
 from scripts.conformance.identities import Identity  # noqa: E402
 from scripts.conformance.results import (  # noqa: E402
     FAIL, NOT_SERVED, format_failures, format_table, write_expected,
@@ -54,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
                      home_community_from_health=not (args.serve or args.home_community_id),
                      progress=None if args.quiet else _print_progress,
                      dump_dir=Path(args.dump) if args.dump else None) as harness:
-            harness.read_health()
+            try:
+                harness.read_health()
+            except httpx.HTTPError as exc:
+                print(f"nist: cannot read {base_url}/health: {exc}", file=sys.stderr)
+                return 2
             try:
                 plans = harness.select(args.group or (), args.test or (), preload=not args.no_preload)
             except ValueError as exc:
