@@ -133,6 +133,7 @@ class Harness:
         result = TestResult(plan.test, plan.title, plan.groups)
         run = _TestRun(plan, TestPatients(self.ids))
         for section in plan.sections:
+            run.section = section.name
             log: list[LoggedStep] = []
             for step in section.steps:
                 started = time.monotonic()
@@ -217,8 +218,7 @@ class Harness:
             return
         folder = self.dump_dir / run.plan.test
         folder.mkdir(parents=True, exist_ok=True)
-        section = next(s.name for s in run.plan.sections if step in s.steps)
-        (folder / f"{section}__{step.id}.{kind}.xml").write_bytes(etree.tostring(body, pretty_print=True))
+        (folder / f"{run.section}__{step.id}.{kind}.xml").write_bytes(etree.tostring(body, pretty_print=True))
 
     def _settle(self, run: _TestRun, result: StepResult, reasons: list[str], *, blocked: bool = False) -> None:
         if not reasons:
@@ -339,6 +339,7 @@ class Harness:
 class _TestRun:
     plan: TestPlan
     patients: TestPatients
+    section: str = ""
     held_back: bool = False  # a step of this test was not served (or blocked)
 
 
