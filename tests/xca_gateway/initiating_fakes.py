@@ -63,6 +63,7 @@ class FakeCommunity:
     mode: str = "ok"
     gauge: Gauge = field(default_factory=Gauge)
     received: list[etree._Element] = field(default_factory=list)
+    headers: list[etree._Element | None] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
 
     def release(self) -> None:
@@ -77,6 +78,7 @@ class FakeCommunity:
 
     def _enter(self, request: SoapRequest) -> None:
         self.received.append(request.body)
+        self.headers.append(request.header)
         if self.delay:
             self.released.wait(self.delay)
         if self.mode == "fault":
@@ -146,11 +148,13 @@ class Served:
     stopped: bool = False
 
     def stop(self) -> None:
-        """Close every socket from the server's own loop thread (closing them from here races
-        the loop's select), then end its worker threads."""
+        """Let the worker threads finish what they serve, then close every socket from the
+        server's own loop thread: closing them from here races the loop's select, and a worker
+        writing after the close would wake a trigger whose fd may already be reused."""
         if self.stopped:
             return
         self.stopped = True
+        self.server.task_dispatcher.shutdown(timeout=5)
 
         def close_everything() -> None:
             for dispatcher in list(self.server._map.values()):
@@ -158,7 +162,6 @@ class Served:
 
         self.server.trigger.pull_trigger(close_everything)
         self.thread.join(timeout=5)
-        self.server.task_dispatcher.shutdown(timeout=5)
 
 
 def serve(app, *, threads: int = 16) -> Served:

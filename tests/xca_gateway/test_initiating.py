@@ -8,9 +8,13 @@ import time
 
 import pytest
 
+from lxml import etree
+
 from profiles.errors import ErrorCode, Severity, Status
 from profiles.vocabulary import RIM
 from tests.profiles.xml_support import assert_valid
+from xca_gateway.communities import CommunityDirectory
+from xca_gateway.initiating import InitiatingGateway
 
 from .initiating_fakes import FakeCommunity, Gauge, entry_uuid, serve
 from .initiating_support import (
@@ -311,3 +315,33 @@ def test_large_documents_stream_through_intact(gateway, communities):
     documents = retrieved(reply)
     assert hashlib.sha1(documents["1.2.big"][1]).digest() == hashlib.sha1(big).digest()
     assert hashlib.sha1(documents["1.3.big"][1]).digest() == hashlib.sha1(big[::-1]).digest()
+
+
+# --- no communities, and the header hook ----------------------------------------------------
+
+
+def test_a_gateway_without_communities_answers_empty_and_knows_no_home():
+    gateway = InitiatingGateway(CommunityDirectory(), deadline_seconds=1)
+    try:
+        assert status_and_issues(gateway.query(find_documents())) == (Status.SUCCESS, [])
+        body, parts = gateway.retrieve(retrieve_request([(NORD, "1.2.3")]))
+        status, issues = status_and_issues(body)
+        assert (status, issue_codes(issues), parts) == (
+            Status.FAILURE, [(ErrorCode.UNKNOWN_COMMUNITY, "1.2.3")], [])
+    finally:
+        gateway.close()
+
+
+def test_header_blocks_go_to_every_community_each_its_own_copy(communities):
+    """The hook the security issue uses for XUA: extra SOAP header blocks on every ITI-38/39."""
+    block = etree.Element("{urn:test:xua}Assertion")
+    block.text = "token"
+    gateway = InitiatingGateway(directory_of([(f, s.url) for f, s in communities]), deadline_seconds=10)
+    try:
+        gateway.query(find_documents(), headers=[block])
+        gateway.retrieve(retrieve_request([(NORD, f"{NORD[8:]}.1")]), headers=[block])
+    finally:
+        gateway.close()
+    seen = [header.findtext("{urn:test:xua}Assertion") for f, _ in communities for header in f.headers]
+    assert seen == ["token"] * 4  # three queries, one retrieve
+    assert block.getparent() is None and block.text == "token"
