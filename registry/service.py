@@ -5,8 +5,10 @@ Registry Stored Query (ITI TF-2 3.18).
 (codec issues) → the metadata profile's rules (ValidationContext for ITI-42) → when neither
 found an error, in ONE write transaction: the registry-state checks (`registry.checks`), then
 registry ids (`registry.ids`), status Approved on every new object, lastUpdateTime on new
-Folders, the insert (`registry.store.store_submission`) and the deprecations the replacements
-cause (`registry.relationships`). Any error answers Failure and stores nothing; every issue
+Folders, the insert (`registry.store.store_submission`), the Folder updates
+(`registry.folders`: lastUpdateTime of existing Folders gaining members, replacements joining
+their original's Folders) and the deprecations the replacements cause
+(`registry.relationships`). Any error answers Failure and stores nothing; every issue
 found at the stage that failed is reported; warnings travel with a Success.
 
 Both methods answer an element in every case: an unexpected error (a database failure, a
@@ -28,6 +30,7 @@ from profiles.responses import adhoc_query_response, registry_response
 from profiles.rules import Profile, Transaction, ValidationContext
 from profiles.vocabulary import LCM, QUERY, AvailabilityStatus
 from registry.checks import RegistryPolicy, run_checks
+from registry.folders import existing_folders_gaining_members, replacement_memberships, touch_folders
 from registry.ids import assign_ids
 from registry.relationships import documents_to_deprecate
 from registry.store import StoredObject, set_status, store_submission, write_transaction
@@ -101,8 +104,10 @@ class RegistryService:
                 raise _Rejected(issues)
             stored, _ = assign_ids(submission)
             now = self._clock()
-            store_submission(conn, [StoredObject(obj, canonical_bytes(obj))
-                                    for obj in (self._as_stored(o, now) for o in stored.objects())])
+            added = replacement_memberships(conn, stored)
+            objects = [*(self._as_stored(obj, now) for obj in stored.objects()), *added]
+            store_submission(conn, [StoredObject(obj, canonical_bytes(obj)) for obj in objects])
+            touch_folders(conn, existing_folders_gaining_members(stored, added), now)
             set_status(conn, documents_to_deprecate(conn, stored), AvailabilityStatus.DEPRECATED.value)
         return issues
 

@@ -223,3 +223,66 @@ def test_query_failure_is_a_registry_error(service, monkeypatch):
     monkeypatch.setattr("registry.queries.answer_stored_query", broken)
     status, issues = read_registry_response(service.query(etree.Element(f"{{{QUERY}}}AdhocQueryRequest")))
     assert status is Status.FAILURE and codes(issues) == ["XDSRegistryError"]
+
+
+# --- Folders --------------------------------------------------------------------------------
+
+def _folder_uuid(engine, submission):
+    from registry.store import find_by_unique_ids
+
+    with engine.connect() as conn:
+        return find_by_unique_ids(conn, None, [submission.folders[0].unique_id])[0].entry_uuid
+
+
+def _folder_time(engine, folder_uuid):
+    with engine.connect() as conn:
+        column = conn.execute(select(folder_table.c.last_update_time)
+                              .where(folder_table.c.entry_uuid == folder_uuid)).scalar_one()
+    xml = next(e for e in stored_xml(engine) if e.get("id") == folder_uuid)
+    slot = xml.find(f"{{{RIM}}}Slot[@name='lastUpdateTime']/{{{RIM}}}ValueList/{{{RIM}}}Value")
+    return column, slot.text
+
+
+def _file_into(folder_uuid):
+    def shape(submission):
+        return submission.with_changes(document_entries=submission.document_entries[:1], folders=(), associations=(
+            samples.has_member("SsDoc01", samples.SUBMISSION_SET, samples.DOCUMENT_1, "Original"),
+            samples.has_member("FolDoc", folder_uuid, samples.DOCUMENT_1),
+            samples.has_member("SsFolDoc", samples.SUBMISSION_SET, "FolDoc")))
+    return shape
+
+
+def test_existing_folder_gaining_a_document_gets_a_new_last_update_time(registry_engine):
+    times = iter(["20240101000000", "20240202000000"])
+    service = make_service(registry_engine, clock=lambda: next(times))
+    folder_uuid = _folder_uuid(registry_engine, register_ok(service, fresh_submission()))
+    assert _folder_time(registry_engine, folder_uuid) == ("20240101000000", "20240101000000")
+    register_ok(service, fresh_submission(then=_file_into(folder_uuid)))
+    assert _folder_time(registry_engine, folder_uuid) == ("20240202000000", "20240202000000")
+    answer = adhoc_query_response([], [etree.tostring(e) for e in stored_xml(registry_engine)])
+    assert_valid(answer, "query")
+
+
+def test_replacement_joins_the_originals_folders(registry_engine):
+    times = iter(["20240101000000", "20240303000000"])
+    service = make_service(registry_engine, clock=lambda: next(times))
+    original = register_ok(service, fresh_submission())  # Document01 is filed in Folder01
+    folder_uuid, target = _folder_uuid(registry_engine, original), uuid_of(registry_engine, original)
+    replacement = register_ok(service, relationship_submission(AssociationType.REPLACE, target))
+    new_uuid = uuid_of(registry_engine, replacement)
+    from registry.store import associations_touching
+
+    with registry_engine.connect() as conn:
+        members = [(a.source, a.target, a.status) for a in associations_touching(conn, [folder_uuid])]
+    assert (folder_uuid, new_uuid, APPROVED) in members
+    assert (folder_uuid, target, APPROVED) in members  # the membership stays; the document is deprecated
+    assert _folder_time(registry_engine, folder_uuid)[0] == "20240303000000"
+
+
+def test_replacement_of_an_unfiled_document_adds_no_membership(service, registry_engine):
+    original = register_ok(service, fresh_submission())
+    target = uuid_of(registry_engine, original, 1)  # Document02 is in no Folder
+    before = row_counts(registry_engine)["association"]
+    register_ok(service, relationship_submission(AssociationType.APPEND, uuid_of(registry_engine, original)))
+    register_ok(service, relationship_submission(AssociationType.REPLACE, target))
+    assert row_counts(registry_engine)["association"] == before + 4
