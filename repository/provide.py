@@ -143,9 +143,11 @@ class _Job:
         attachment = request.attachment_for(element)
         if attachment is None:
             return store_base64(self._store, element)
-        if isinstance(attachment.handle, IncomingDocument) and attachment.handle.complete:
-            return attachment.handle
-        with attachment.open() as stream:  # an attachment that went to another kind of sink
+        handle = attachment.handle
+        if isinstance(handle, IncomingDocument) and handle.complete and handle not in self.documents.values():
+            return handle
+        # a part in another kind of sink, or one part named by two Documents: each gets its own blob
+        with attachment.open() as stream:
             return store_stream(self._store, stream)
 
     def add_rows(self, rows: list[StoredDocument]) -> None:

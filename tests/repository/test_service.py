@@ -343,3 +343,19 @@ def test_warnings_travel_with_success(tmp_path):
     status, issues = node.provide(built, support.contents(built))
     assert status is Status.SUCCESS and issues == [warning]
     assert len(node.store.blobs) == 2
+
+
+def test_one_part_named_by_two_documents_gives_each_its_own_blob(node):
+    from repository.actions import PROVIDE_AND_REGISTER
+    from soap.mtom import OutgoingAttachment, include_element
+    from tests.soap.support import request_bytes
+
+    built = support.submission()
+    body = encode_provide_and_register(built, [(samples.DOCUMENT_1, include_element("same@x")),
+                                               (samples.DOCUMENT_2, include_element("same@x"))])
+    content_type, raw = request_bytes(PROVIDE_AND_REGISTER, body, mtom=True,
+                                      attachments=[OutgoingAttachment.from_bytes("same@x", b"shared bytes")])
+    assert read_registry_response(call_wsgi(node.router, raw, content_type).message().body)[0] is Status.SUCCESS
+    rows = node.service.index.get_many(e.unique_id for e in built.document_entries)
+    assert len({row.blob_key for row in rows.values()}) == 2
+    assert list(node.store.blobs.values()) == [b"shared bytes"] * 2
