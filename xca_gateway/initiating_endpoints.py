@@ -26,7 +26,8 @@ RETRIEVE_ACTIONS = (RETRIEVE_DOCUMENT_SET, CROSS_GATEWAY_RETRIEVE)
 
 
 def build_initiating_router(
-    gateway: InitiatingGateway, *, max_xml_bytes: int = DEFAULT_MAX_XML_BYTES, router: SoapRouter | None = None,
+    gateway: InitiatingGateway, *, max_xml_bytes: int = DEFAULT_MAX_XML_BYTES,
+    router: SoapRouter | None = None,
 ) -> SoapRouter:
     """Register the four Initiating Gateway transactions on `router` (a new one by default)."""
     router = router or SoapRouter(max_xml_bytes=max_xml_bytes)

@@ -104,7 +104,8 @@ def ask_community(client: SoapClient, request: etree._Element) -> CommunityAnswe
         reply.close()
 
 
-def merge_answers(targets: tuple[Community, ...], outcomes: dict[str, Outcome[CommunityAnswer]]) -> etree._Element:
+def merge_answers(targets: tuple[Community, ...],
+                  outcomes: dict[str, Outcome[CommunityAnswer]]) -> etree._Element:
     """One AdhocQueryResponse from every community's outcome (ITI TF-2 3.38.4.1.3)."""
     issues: list[Issue] = []
     objects: list[etree._Element] = []

@@ -143,7 +143,8 @@ def merge_documents(
     for home, requests in plan.groups.items():
         community, outcome = directory.get(home), outcomes[home]
         if not outcome.ok:
-            issues.extend(unavailable(community, outcome.failure, item.document_unique_id) for item in requests)
+            issues.extend(unavailable(community, outcome.failure, item.document_unique_id)
+                          for item in requests)
             continue
         answer = outcome.value
         issues.extend(located(issue, home) for issue in answer.issues)

@@ -9,7 +9,8 @@ calls in flight finish in the background and their results are discarded (`disca
 what they hold, e.g. spooled attachments). Nothing waits on a slow community past the deadline.
 
 `CommunityClients` keeps an httpx.Client per community, with that community's connection limit
-and its timeout (never longer than the deadline: an answer after it is thrown away anyway).
+and its timeout, cut to the deadline plus a short grace: an answer after the deadline is thrown
+away anyway, and the grace lets the deadline, not a timeout racing it, name why it is missing.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 DEFAULT_MAX_OUTBOUND = 32
+DEADLINE_GRACE_SECONDS = 1.0
 
 
 class Unavailable(Exception):
@@ -121,7 +123,8 @@ class CommunityClients:
         self._retrieve: dict[str, SoapClient] = {}
         for community in communities:
             http = httpx.Client(
-                timeout=httpx.Timeout(min(community.timeout_seconds, deadline_seconds)),
+                timeout=httpx.Timeout(min(community.timeout_seconds,
+                                          deadline_seconds + DEADLINE_GRACE_SECONDS)),
                 limits=httpx.Limits(max_connections=community.max_connections,
                                     max_keepalive_connections=community.max_connections),
             )
