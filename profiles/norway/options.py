@@ -31,6 +31,7 @@ Optionality overrides (`Kind.attribute=CODE`, CODE one of R, R2, O, X) change th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -83,9 +84,10 @@ _DEFAULTS: Mapping[str, Any] = MappingProxyType({
 })
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NorwayOptions:
-    """The extras, resolved: loaded code lists, the check-digit rule, parsed overrides."""
+    """The extras, resolved: loaded code lists, the check-digit rule, parsed overrides.
+    Compared and hashed by identity: equal extras give the same (cached) object."""
 
     code_sets: CodeSets
     scheme: CheckDigitScheme
@@ -127,14 +129,28 @@ def norway_extras(*, code_sets_dir: str | Path | None = None, allow_synthetic: b
 
 
 def options_for(context: ValidationContext) -> NorwayOptions:
-    """The options a rule runs with: the context's extras over the defaults."""
-    return _resolve(**_cache_key(context.extras))
+    """The options a rule runs with: the context's extras over the defaults (cached: every
+    rule of every validation asks)."""
+    key = tuple(_hashable(context.extras.get(name, default)) for name, default in _DEFAULTS.items())
+    today = date.today() if key[_SCHEME_INDEX] == "auto" else None  # auto changes rule on 2032-01-01
+    return _cached_options(key, today)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_SCHEME_INDEX = list(_DEFAULTS).index(CHECK_DIGIT_SCHEME)
+
+
+@lru_cache(maxsize=32)
+def _cached_options(key: tuple, _today: date | None) -> NorwayOptions:
+    return _resolve(**_cache_key(dict(zip(_DEFAULTS, key))))
 
 
 def _cache_key(extras: Mapping[str, Any]) -> dict[str, Any]:
     values = {key: extras.get(key, default) for key, default in _DEFAULTS.items()}
-    return {key.removeprefix("norway."): tuple(value) if isinstance(value, list) else value
-            for key, value in values.items()}
+    return {key.removeprefix("norway."): _hashable(value) for key, value in values.items()}
 
 
 def _resolve(**values: Any) -> NorwayOptions:

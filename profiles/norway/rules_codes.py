@@ -15,7 +15,7 @@ A code missing from a list marked partial (`complete: false`) says so; with the 
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import Issue
 from ..ihe.common import metadata_issue
@@ -48,9 +48,9 @@ def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def example(code_set: CodeSet, codes: dict[str, str] | None = None, preferred: str | None = None) -> str:
+def example(code_set: CodeSet, codes: Mapping[str, str] | None = None, preferred: str | None = None) -> str:
     """`A00-1 Epikriser og sammenfatninger`: one code of the list, with its display name."""
-    codes = dict(code_set.codes) if codes is None else codes
+    codes = code_set.codes if codes is None else codes
     preferred = preferred or PREFERRED_EXAMPLES.get(code_set.list_id)
     code = preferred if preferred in codes else next(iter(codes), None)
     if code is None:
@@ -70,10 +70,14 @@ def partial_note(code_set: CodeSet) -> str:
             "add that list to the code-set folder (`xdsno codes import FILE`)")
 
 
-def code_problem(attribute: str, code: Code, code_sets: Sequence[CodeSet], hint: str,
+Hint = Callable[[], str]
+
+
+def code_problem(attribute: str, code: Code, code_sets: Sequence[CodeSet], hint: Hint,
                  list_name: str | None = None) -> tuple[str, CodeSet | None] | None:
     """Why `code` is not allowed (and the partial list that merely lacks it), or None.
-    `list_name` replaces the lists' titles in the message (`a known format code`)."""
+    `hint()` says what to use instead (built only for a message); `list_name` replaces the
+    lists' titles in the message (`a known format code`)."""
     if not code.code:
         return None  # codes.complete (IHE) reports an empty code
     by_scheme = [c for c in code_sets if c.accepts_scheme(code.scheme)]
@@ -86,10 +90,10 @@ def code_problem(attribute: str, code: Code, code_sets: Sequence[CodeSet], hint:
     if by_scheme:
         lacking = by_scheme[0]
         name = list_name or f"a code of {list_title(lacking)}"
-        return (f"{found(attribute, code)} is not {name}; use {hint}" + partial_note(lacking),
+        return (f"{found(attribute, code)} is not {name}; use {hint()}" + partial_note(lacking),
                 None if lacking.complete else lacking)
     name = list_name or f"in {titles(code_sets)}"
-    return f"{found(attribute, code)} is not {name}; use {hint}", None
+    return f"{found(attribute, code)} is not {name}; use {hint()}", None
 
 
 def code_issue(context: ValidationContext, options: NorwayOptions, entry: DocumentEntry,
@@ -112,11 +116,11 @@ def hint_for(code_sets: Sequence[CodeSet]) -> str:
 
 
 def check_codes(context: ValidationContext, submission: Submission, attribute: str, codes_of,
-                list_name: str | None = None, hint: str | None = None) -> Iterator[Issue]:
+                list_name: str | None = None, hint: Hint | None = None) -> Iterator[Issue]:
     """Judge each code `codes_of(entry)` gives against the lists bound to `attribute`."""
     options = options_for(context)
     code_sets = lists(options, options.bindings[attribute])
-    hint = hint or hint_for(code_sets)
+    hint = hint or (lambda: hint_for(code_sets))
     for entry in submission.document_entries:
         for code in codes_of(entry):
             if code is not None and (problem := code_problem(attribute, code, code_sets, hint, list_name)):
@@ -157,12 +161,11 @@ def class_code(submission: Submission, context: ValidationContext) -> Iterator[I
         code = entry.class_code
         if code is None or not code.code:
             continue
-        hint = _class_hint(options)
-        if problem := code_problem("classCode", code, code_sets, hint):
+        if problem := code_problem("classCode", code, code_sets, lambda: _class_hint(options)):
             yield code_issue(context, options, entry, problem)
         elif not is_class_code(code.code):
             yield metadata_issue(context, entry, f"{found('classCode', code)} is a 9602 type code; "
-                                                 f"a classCode ends in 00-1: use {hint}")
+                                                 f"a classCode ends in 00-1: use {_class_hint(options)}")
 
 
 @rule("norway.type-code", profile_only=True)
@@ -174,12 +177,12 @@ def type_code(submission: Submission, context: ValidationContext) -> Iterator[Is
         code = entry.type_code
         if code is None or not code.code:
             continue
-        hint = _type_hint(options, entry.class_code)
+        hint = lambda: _type_hint(options, entry.class_code)  # noqa: E731 (built only for a message)
         if problem := code_problem("typeCode", code, code_sets, hint):
             yield code_issue(context, options, entry, problem)
         elif not is_type_code(code.code):
             yield metadata_issue(context, entry, f"{found('typeCode', code)} is a 9602 class code "
-                                                 f"(it ends in 00-1); use {hint}")
+                                                 f"(it ends in 00-1); use {hint()}")
 
 
 @rule("norway.type-code.in-class", profile_only=True)
@@ -233,9 +236,13 @@ def event_code(submission: Submission, context: ValidationContext) -> Iterator[I
 def format_code(submission: Submission, context: ValidationContext) -> Iterator[Issue]:
     """formatCode: a known format code (urn:no:ehelse:document:pdf, ...; PROFILE.md §4)."""
     options = options_for(context)
-    known = ", ".join(code for c in lists(options, options.bindings["formatCode"]) for code in c.codes)
+
+    def known() -> str:
+        codes = ", ".join(code for c in lists(options, options.bindings["formatCode"]) for code in c.codes)
+        return f"one of {codes}" if codes else "a known format code"
+
     yield from check_codes(context, submission, "formatCode", lambda e: (e.format_code,),
-                           list_name="a known format code", hint=f"one of {known}" if known else None)
+                           list_name="a known format code", hint=known)
 
 
 RULES = (

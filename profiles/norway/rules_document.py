@@ -21,6 +21,7 @@ from ..ihe.optionality import (
     FOLDER_REQUIRED,
     IHE_OPTIONALITY,
     SUBMISSION_SET_REQUIRED,
+    OptionalityTable,
     column_for,
     optionality_rule,
 )
@@ -60,15 +61,30 @@ def norway_optionality_rule(ihe_rule: Rule, kind: type) -> Rule:
         if table is IHE_OPTIONALITY:
             yield from ihe_rule.check(submission, context)
             return
+        issues = list(_table_rule(ihe_rule.name, kind, table).check(submission, context))
+        if context.strict or not issues:
+            yield from issues
+            return
         norwegian_only = _norwegian_only_requirements(table, kind, context, submission)
-        for issue in optionality_rule(ihe_rule.name, kind, table).check(submission, context):
-            lenient = not context.strict and any(f" {name} is " in issue.context for name in norwegian_only)
+        for issue in issues:
+            lenient = any(f" {name} is " in issue.context for name in norwegian_only)
             yield issue.as_warning() if lenient else issue
 
     return Rule(ihe_rule.name, check)
 
 
-def _norwegian_only_requirements(table, kind: type, context: ValidationContext, submission: Submission) -> set[str]:
+_TABLE_RULES: dict[tuple[str, int], tuple[OptionalityTable, Rule]] = {}
+
+
+def _table_rule(name: str, kind: type, table: OptionalityTable) -> Rule:
+    """The optionality rule for a table (tables come cached from the options: kept by identity)."""
+    cached = _TABLE_RULES.get((name, id(table)))
+    if cached is None or cached[0] is not table:
+        cached = _TABLE_RULES[(name, id(table))] = (table, optionality_rule(name, kind, table))
+    return cached[1]
+
+
+def _norwegian_only_requirements(table: OptionalityTable, kind: type, context: ValidationContext, submission: Submission) -> set[str]:
     """Attributes whose requirement in the column in use differs from the IHE table's."""
     found: set[str] = set()
     for obj in (o for o in submission.objects() if isinstance(o, kind)):

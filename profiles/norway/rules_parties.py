@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator
 
 from ..errors import ErrorCode, Issue
@@ -48,8 +49,10 @@ def authorities_text(options: NorwayOptions) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+@lru_cache(maxsize=1024)
 def person_id_problem(value: str, options: NorwayOptions) -> str | None:
-    """Why a CX is not a valid Norwegian person number under an accepted authority, or None."""
+    """Why a CX is not a valid Norwegian person number under an accepted authority, or None
+    (cached: one submission names its patient on every object)."""
     cx = CX.parse(value)
     oid = strip_oid_urn(cx.assigning_authority.universal_id)
     if oid not in options.patient_authorities:
