@@ -7,5 +7,8 @@ facts in shared/norway/PROFILE.md).
 - `identifiers`: fødselsnummer, D-nummer, FH-nummer and H-nummer (with the check-digit rule
   swappable for the 2032 change), HPR-nummer, organisasjonsnummer, RESH-id and HER-id.
 
-The rule set built on these lives beside them and is layered on the IHE base rules.
+The rule set built on these lives beside them and is layered on the IHE base rules:
+`profile.NORWAY_PROFILE` = IHE_PROFILE with `rules_codes` (Volven code bindings),
+`rules_parties` (patients, authors, legal authenticator) and `rules_document` (languageCode,
+Stable only, optionality overrides), all reading `options` from ValidationContext.extras.
 """
