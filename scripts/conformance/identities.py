@@ -10,6 +10,7 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: Patient identifier domain of the test patients; the server is started with it as its
@@ -54,6 +55,10 @@ class IdSource:
     identity: Identity = field(default_factory=Identity)
     nonce: int = field(default_factory=lambda: int(time.time() * 1000))
 
+    #: called with every new patient in the domain under test (not the "alt" ones), e.g. to
+    #: feed it to a registry that accepts only known patients
+    on_patient: Callable[[str], None] | None = None
+
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
@@ -63,11 +68,17 @@ class IdSource:
         with self._lock:
             return next(self._counter)
 
-    def patient(self, root: str | None = None) -> str:
-        return f"{self.nonce}{self._next():04d}^^^&{root or self.identity.patient_root}&ISO"
+    def patient(self) -> str:
+        patient = self._cx(self.identity.patient_root)
+        if self.on_patient is not None:
+            self.on_patient(patient)
+        return patient
 
     def alt_patient(self) -> str:
-        return self.patient(self.identity.alt_patient_root)
+        return self._cx(self.identity.alt_patient_root)
+
+    def _cx(self, root: str) -> str:
+        return f"{self.nonce}{self._next():04d}^^^&{root}&ISO"
 
     def slot_patient(self, slot: str) -> str:
         """The patient of a toolkit feed test (`15817b`, `15820`, ...): one per run, shared by

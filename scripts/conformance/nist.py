@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         with Harness(nist_dir, base_url, identity=identity, timeout=args.timeout,
                      home_community_from_health=not (args.serve or args.home_community_id),
                      progress=None if args.quiet else _print_progress,
-                     dump_dir=Path(args.dump) if args.dump else None) as harness:
+                     dump_dir=Path(args.dump) if args.dump else None,
+                     feed_patients=args.feed_patients) as harness:
             try:
                 harness.read_health()
             except httpx.HTTPError as exc:
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"nist: {exc}", file=sys.stderr)
                 return 2
             report = harness.run(plans)
+            for problem in harness.feed_errors:
+                print(f"nist: feeding patient {problem}", file=sys.stderr)
     print()
     print(format_table(report.results))
     failures = format_failures(report.results)
@@ -102,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a test fails")
     parser.add_argument("--quiet", action="store_true", help="only the table")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument("--feed-patients", action="store_true",
+                        help="POST every test patient to /admin/patients first (nodes with known_patients_only; "
+                             "with --serve the node is started that way)")
     parser.add_argument("--patient-domain", help="assigning authority OID of the test patients")
     parser.add_argument("--home-community-id", help="the node's home community id (default: from /health)")
     parser.add_argument("--repository-unique-id", help="the node's repository uniqueId")
@@ -114,7 +120,8 @@ def _own_server(identity: Identity, args: argparse.Namespace):
 
     folder = Path(tempfile.mkdtemp(prefix="xdsno-nist-"))
     try:
-        with running_server(folder / "data", *serve_arguments(identity, args.database_url)) as server:
+        env = {"XDSNO_KNOWN_PATIENTS_ONLY": "true"} if args.feed_patients else None
+        with running_server(folder / "data", *serve_arguments(identity, args.database_url), env=env) as server:
             print(f"serving {server.base_url} (data in {folder})")
             yield server.base_url
     finally:

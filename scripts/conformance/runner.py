@@ -35,6 +35,8 @@ from .rewrite import XDSB_NS, AssignSources, apply_assign, replace_symbols, xpat
 
 StepKey = tuple[str, str, str]  # (test, section, step)
 
+#: Where a node takes known patients (README "Endpoints").
+FEED_PATH = "/admin/patients"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -62,7 +64,8 @@ class Harness:
     def __init__(self, nist_dir: Path, base_url: str, *, identity: Identity | None = None,
                  home_community_from_health: bool = True,
                  http_client: httpx.Client | None = None, timeout: float = 60.0,
-                 progress: Callable[[TestResult], None] | None = None, dump_dir: Path | None = None):
+                 progress: Callable[[TestResult], None] | None = None, dump_dir: Path | None = None,
+                 feed_patients: bool = False):
         self.nist_dir = Path(nist_dir)
         self.base_url = base_url.rstrip("/")
         self._home_from_health = home_community_from_health
@@ -72,7 +75,8 @@ class Harness:
         self._clients: dict[str, SoapClient] = {}
         self._progress = progress
         self.dump_dir = Path(dump_dir) if dump_dir else None
-        self.ids = IdSource(self.identity)
+        self.ids = IdSource(self.identity, on_patient=self.feed_patient if feed_patients else None)
+        self.feed_errors: list[str] = []
         self.records: dict[StepKey, StepRecord] = {}
         self.served: dict[str, frozenset[str]] = {}
 
@@ -101,6 +105,13 @@ class Harness:
             self.identity = replace(self.identity, home_community_id=health["home_community_id"])
             self.ids.identity = self.identity
         return health
+
+    def feed_patient(self, patient: str) -> None:
+        """Make a patient known to a registry serving only fed patients (POST /admin/patients)."""
+        try:
+            self._http.post(self.base_url + FEED_PATH, json={"patients": [patient]}).raise_for_status()
+        except httpx.HTTPError as exc:
+            self.feed_errors.append(f"{patient}: {exc}")
 
     def select(self, groups: Iterable[str] = (), tests: Iterable[str] = (),
                preload: bool = True) -> list[TestPlan]:

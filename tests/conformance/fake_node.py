@@ -41,6 +41,7 @@ class FakeNode:
         self.documents: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, etree._Element]] = []
         self.corrupt_retrieves = False  # answer ITI-43 with one byte too many
+        self.known_only: set[str] | None = None  # when a set: only these patients are accepted
         registry = SoapRouter()
         registry.register(REGISTER, self.register)
         registry.register(QUERY_ACTION, self.query)
@@ -48,7 +49,16 @@ class FakeNode:
         repository.register(PROVIDE, self.provide)
         repository.register(RETRIEVE, self.retrieve)
         self.routers = {"registry": registry, "repository": repository}
-        self.app = PathDispatcher({"/registry": registry, "/repository": repository, "/health": self.health})
+        self.app = PathDispatcher({"/registry": registry, "/repository": repository, "/health": self.health,
+                                   "/admin/patients": self.feed})
+
+    def feed(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        patients = json.loads(environ["wsgi.input"].read(length))["patients"]
+        if self.known_only is not None:
+            self.known_only.update(patients)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
 
     def health(self, environ, start_response):
         body = json.dumps({"home_community_id": HOME, "actors": {
@@ -66,7 +76,8 @@ class FakeNode:
     def _store(self, submit: etree._Element) -> etree._Element:
         patients = [e.get("value") for e in submit.iter(f"{{{RIM}}}ExternalIdentifier")
                     if e.get("identificationScheme") in PATIENT_SCHEMES]
-        unknown = [p for p in patients if f"&{self.accepted_root}&" not in p]
+        unknown = [p for p in patients if f"&{self.accepted_root}&" not in p
+                   or (self.known_only is not None and p not in self.known_only)]
         if unknown:
             return _response("Failure", ("XDSUnknownPatientId", f"unknown patient {unknown[0]}"))
         object_list = submit.find(f"{{{RIM}}}RegistryObjectList")

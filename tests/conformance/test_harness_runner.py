@@ -288,3 +288,15 @@ def test_placeholders_without_a_symbol_are_pointed_out(nist_dir, node):
     find = next(s for s in report.results[0].steps if s.step == "find")
     assert find.reason == ("expected 5 Documents, found 0; "
                            "note: the request still holds $pid$ (no symbol for it in the manifest)")
+
+
+@pytest.mark.parametrize("feed", [False, True])
+def test_patients_can_be_fed_to_a_node_that_knows_only_fed_patients(nist_dir, node, feed):
+    node.known_only = set()
+    client = httpx.Client(transport=httpx.WSGITransport(app=node.app), base_url="http://node")
+    with Harness(nist_dir, "http://node", identity=IDENTITY, http_client=client, feed_patients=feed) as harness:
+        report = harness.run(harness.select(tests=["T"]))
+    assert report.by_test()["T"].status == (PASS if feed else FAIL)
+    # the unknown ("alt") patient is never fed
+    assert all(IDENTITY.alt_patient_root not in patient for patient in node.known_only)
+    assert len(node.known_only) == (2 if feed else 0)  # P's and T's own patients
