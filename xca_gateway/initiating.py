@@ -18,7 +18,6 @@ on yet, and the gateway sends none of its own.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Iterable
 from functools import partial
 
@@ -29,11 +28,9 @@ from profiles.responses import adhoc_query_response
 from soap.client import SoapClient
 from soap.mtom import OutgoingAttachment
 
-from . import initiating_query as query, initiating_retrieve as retrieve
+from . import initiating_query, initiating_retrieve
 from .communities import CommunityDirectory
 from .outbound import DEFAULT_MAX_OUTBOUND, CommunityClients, FanOut
-
-log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE_SECONDS = 20.0
 
@@ -61,33 +58,35 @@ class InitiatingGateway:
 
     def query(self, request: etree._Element, *, headers: Iterable[etree._Element] = ()) -> etree._Element:
         """Answer an AdhocQueryRequest with one merged AdhocQueryResponse (ITI TF-2 3.38.4.1.3)."""
-        plan = query.plan_query(request, self.directory)
+        plan = initiating_query.plan_query(request, self.directory)
         if plan.issues:
             return adhoc_query_response(plan.issues, [], status=Status.FAILURE)
         headers = list(headers)
+        ask = initiating_query.ask_community
         calls = {
             community.home_community_id: partial(
-                _call, query.ask_community, self._clients.query(community), copy.deepcopy(request),
-                _copies(headers))
+                _call, ask, self._clients.query(community), copy.deepcopy(request), _copies(headers))
             for community in plan.targets
         }
         outcomes = self._fanout.run(calls, self.deadline_seconds)
-        return query.merge_answers(plan.targets, outcomes)
+        return initiating_query.merge_answers(plan.targets, outcomes)
 
     def retrieve(
         self, request: etree._Element, *, headers: Iterable[etree._Element] = (),
     ) -> tuple[etree._Element, list[OutgoingAttachment]]:
         """Answer a RetrieveDocumentSetRequest: the merged response body and its MTOM parts,
         which stream the documents when the response is written (ITI TF-2 3.39.4.1.3)."""
-        plan = retrieve.plan_retrieve(request, self.directory)
+        plan = initiating_retrieve.plan_retrieve(request, self.directory)
         headers = list(headers)
+        ask = initiating_retrieve.ask_community
         calls = {
-            home: partial(_call, retrieve.ask_community, self._clients.retrieve(self.directory.get(home)),
-                          retrieve.community_request(document_requests), _copies(headers))
-            for home, document_requests in plan.groups.items()
+            home: partial(_call, ask, self._clients.retrieve(self.directory.get(home)),
+                          initiating_retrieve.community_request(requests), _copies(headers))
+            for home, requests in plan.groups.items()
         }
-        outcomes = self._fanout.run(calls, self.deadline_seconds, discard=retrieve.CommunityDocuments.close)
-        return retrieve.merge_documents(plan, outcomes, self.directory)
+        outcomes = self._fanout.run(calls, self.deadline_seconds,
+                                    discard=initiating_retrieve.CommunityDocuments.close)
+        return initiating_retrieve.merge_documents(plan, outcomes, self.directory)
 
     def close(self) -> None:
         self._fanout.close()

@@ -79,8 +79,6 @@ def homes_by_unique_id(response: etree._Element) -> dict[str, str]:
     found = {}
     for obj in objects_of(response):
         for identifier in obj.iterchildren(f"{{{RIM}}}ExternalIdentifier"):
-            if identifier.findtext(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString") is None:
-                pass
             if identifier.get("identificationScheme") == "urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab":
                 found[identifier.get("value")] = obj.get("home")
     return found
