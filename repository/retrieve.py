@@ -73,8 +73,9 @@ class DocumentLookup:
     def _problem(self, request: DocumentRequest, document: StoredDocument | None) -> Issue | None:
         uid, repository = request.document_unique_id, request.repository_unique_id
         if repository != self.repository_unique_id:
-            return Issue(ErrorCode.UNKNOWN_REPOSITORY_ID, f"document {uid}: RepositoryUniqueId {repository or '(none)'} "
-                         f"is not this repository ({self.repository_unique_id})", location=uid)
+            return Issue(ErrorCode.UNKNOWN_REPOSITORY_ID, f"document {uid}: RepositoryUniqueId "
+                         f"{repository or '(none)'} is not this repository ({self.repository_unique_id})",
+                         location=uid)
         if document is None:
             return Issue(ErrorCode.DOCUMENT_UNIQUE_ID_ERROR, f"document uniqueId {uid} is not in repository "
                          f"{repository}", location=uid)

@@ -66,7 +66,8 @@ _OPTIONS = {  # option → (metadata key, help)
 def add_commands(commands, add_node_options) -> None:
     publish = commands.add_parser("publish", help="send files to a Document Repository (ITI-41)")
     publish.add_argument("files", nargs="+", metavar="FILE", help="documents to publish, in one submission")
-    publish.add_argument("--patient", required=True, metavar="CX", help="patient id, e.g. 13116900216^^^&2.16.578.1.12.4.1.4.1&ISO")
+    publish.add_argument("--patient", required=True, metavar="CX",
+                         help="patient id, e.g. 13116900216^^^&2.16.578.1.12.4.1.4.1&ISO")
     publish.add_argument("--repository", metavar="URL", help="ITI-41 endpoint (default: this node's /repository)")
     publish.add_argument("--metadata", metavar="FILE.json", help="JSON object of metadata keys (options override it)")
     for option, (key, text) in _OPTIONS.items():
@@ -101,8 +102,8 @@ def run_publish(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     hashes = {f.entry_id: hashlib.sha1() for f in files}
     progress = Progress(sum(f.path.stat().st_size for f in files), args.progress)
-    attachments = [OutgoingAttachment(new_content_id(), entry.mime_type, file_chunks(f.path, hashes[f.entry_id], progress),
-                                      f.path.stat().st_size)
+    attachments = [OutgoingAttachment(new_content_id(), entry.mime_type,
+                                      file_chunks(f.path, hashes[f.entry_id], progress), f.path.stat().st_size)
                    for f, entry in zip(files, submission.document_entries)]
     body = encode_provide_and_register(submission, [(f.entry_id, include_element(a.content_id))
                                                     for f, a in zip(files, attachments)])

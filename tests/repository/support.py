@@ -18,7 +18,7 @@ from profiles.errors import ErrorCode, Issue, Status
 from profiles.model import Submission
 from profiles.responses import read_registry_response, registry_response
 from profiles.vocabulary import RMD, XDSB
-from repository.actions import PROVIDE_AND_REGISTER, REMOVE_DOCUMENTS, RETRIEVE
+from repository.actions import PROVIDE_AND_REGISTER
 from repository.endpoints import build_repository_router
 from repository.index import open_document_index
 from repository.registry_client import InProcessRegistryClient
