@@ -263,7 +263,9 @@ def test_get_submission_set_and_contents(node, history):
 
 def test_get_folder_and_contents(node, history):
     answer = ok(node.ask("GetFolderAndContents", **{"$XDSFolderUniqueId": q(history.folder_uid)}))
-    assert answer.ids[:2] == [history.doc1, history.folder] and answer.tags[2] == "Association"
+    # doc3 replaced doc1, so the registry made it a member of doc1's folder too (ITI TF-3 4.2.2.2.1)
+    assert answer.ids[:3] == [history.doc1, history.doc3, history.folder]
+    assert answer.tags[3:] == ["Association", "Association"]
     none = ok(node.ask("GetFolderAndContents", **{"$XDSFolderEntryUUID": q(history.folder),
                                                   DE + "FormatCode": ql("nothing^^nowhere")}))
     assert none.ids == [history.folder]
