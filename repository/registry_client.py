@@ -16,6 +16,7 @@ Either way the caller always gets an rs:RegistryResponse element, never an excep
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from typing import Protocol
 
@@ -66,7 +67,7 @@ class InProcessRegistryClient:
 class SoapRegistryClient:
     """A remote registry reached with ITI-42 over SOAP; one keep-alive HTTP client, thread-safe."""
 
-    def __init__(self, url: str, *, timeout: float = 60.0, verify: bool | str = True,
+    def __init__(self, url: str, *, timeout: float = 60.0, verify: bool | str | ssl.SSLContext = True,
                  cert: str | tuple[str, str] | None = None, http_client=None):
         from soap.client import SoapClient  # the HTTP client is only needed for a remote registry
 

@@ -7,6 +7,7 @@ attachments stream out from their iterables and stream in to spooled files.
 """
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -62,7 +63,7 @@ class SoapClient:
         url: str,
         *,
         timeout: float = 30.0,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         cert: str | tuple[str, str] | None = None,
         http_client: httpx.Client | None = None,
         max_xml_bytes: int = DEFAULT_MAX_XML_BYTES,

@@ -1,9 +1,13 @@
-"""Starting the real `xdsno serve` process on a free loopback port, for integration tests."""
+"""Starting the real `xdsno serve` process on a free loopback port, for integration tests.
+
+`tls`: the node serves HTTPS (its TLS settings among `args` or `env`); the context is the test
+client's (CA and client certificate) for waiting on /health."""
 from __future__ import annotations
 
 import contextlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,7 +38,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-                   timeout: float = 20.0) -> Iterator[RunningServer]:
+                   timeout: float = 20.0, tls: ssl.SSLContext | None = None) -> Iterator[RunningServer]:
     """`xdsno serve` in a child process; yields once /health answers, stops it afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "xdsno.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -44,9 +48,9 @@ def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None
     child_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + child_env.get("PYTHONPATH", "")
     log = open(data_dir.parent / f"server-{port}.log", "wb")
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    server = RunningServer(f"http://127.0.0.1:{port}", data_dir, process)
+    server = RunningServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}", data_dir, process)
     try:
-        _wait_until_healthy(server, timeout, log.name)
+        _wait_until_healthy(server, timeout, log.name, tls or True)
         yield server
     finally:
         process.terminate()
@@ -57,14 +61,15 @@ def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None
         log.close()
 
 
-def _wait_until_healthy(server: RunningServer, timeout: float, log_name: str) -> None:
+def _wait_until_healthy(server: RunningServer, timeout: float, log_name: str,
+                        verify: ssl.SSLContext | bool = True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"xdsno serve exited with {server.process.returncode}: "
                                + Path(log_name).read_text(errors="replace"))
         try:
-            if httpx.get(server.url("/health"), timeout=1.0).status_code == 200:
+            if httpx.get(server.url("/health"), timeout=1.0, verify=verify).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -14,6 +14,9 @@ The communities file is TOML, one `[[community]]` table per Responding Gateway:
     retrieve_url = "https://xca.helse-nord.example/xca"    # optional, ITI-39 endpoint; default query_url
     timeout_seconds = 10                                    # optional, per-request timeout; default 10
     max_connections = 8                                     # optional, HTTP connections to it; default 8
+    tls_ca_file = "helse-nord-ca.pem"                       # optional, CAs verifying its https server
+    tls_client_cert_file = "national-to-nord.pem"           # optional, client certificate presented to it
+    tls_client_key_file = "national-to-nord-key.pem"        # optional, its key (else in the cert file)
 
     [[community]]
     home_community_id = "urn:oid:2.16.578.1.12.4.1.7.1.3"
@@ -21,9 +24,10 @@ The communities file is TOML, one `[[community]]` table per Responding Gateway:
     query_url = "http://127.0.0.1:8082/xca"
 
 A file without any `[[community]]` is a valid, empty directory. Unknown keys are errors (a typo
-such as `timeout = 5` must not silently fall back to the default). TLS client settings (CA file,
-client certificate and key) are not part of the format yet: the security issue adds them as
-further optional keys of `[[community]]`.
+such as `timeout = 5` must not silently fall back to the default). The `tls_*` keys override, for
+one community, the node's own outbound TLS settings (ATNA ITI-19: `tls_ca_file`,
+`tls_client_cert_file`, `tls_client_key_file`; empty means the node's); relative paths are
+relative to the communities file's folder.
 """
 from __future__ import annotations
 
@@ -38,10 +42,12 @@ from urllib.parse import urlsplit
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 8
+#: per-community overrides of the node's outbound TLS files (ATNA ITI-19)
+TLS_KEYS = ("tls_ca_file", "tls_client_cert_file", "tls_client_key_file")
 
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _REQUIRED = ("home_community_id", "name", "query_url")
-_OPTIONAL = ("retrieve_url", "timeout_seconds", "max_connections")
+_OPTIONAL = ("retrieve_url", "timeout_seconds", "max_connections") + TLS_KEYS
 
 
 class CommunitiesFileError(ValueError):
@@ -58,6 +64,10 @@ class Community:
     retrieve_url: str
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: outbound TLS overrides for this community; empty: the node's own
+    tls_ca_file: str = ""
+    tls_client_cert_file: str = ""
+    tls_client_key_file: str = ""
 
     @property
     def label(self) -> str:
@@ -104,11 +114,13 @@ def load_communities(path: str | Path) -> CommunityDirectory:
         raise CommunitiesFileError(f"communities file {path} cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CommunitiesFileError(f"communities file {path} is not valid TOML: {exc}") from None
-    return parse_communities(data, source=str(path))
+    return parse_communities(data, source=str(path), base_dir=path.parent)
 
 
-def parse_communities(data: dict[str, Any], *, source: str = "communities") -> CommunityDirectory:
-    """The directory described by already-parsed TOML data (see the module docstring)."""
+def parse_communities(data: dict[str, Any], *, source: str = "communities",
+                      base_dir: Path | None = None) -> CommunityDirectory:
+    """The directory described by already-parsed TOML data (see the module docstring);
+    relative TLS file paths are resolved against `base_dir` when given."""
     unknown = sorted(set(data) - {"community"})
     if unknown:
         raise CommunitiesFileError(f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
@@ -116,13 +128,13 @@ def parse_communities(data: dict[str, Any], *, source: str = "communities") -> C
     entries = data.get("community", [])
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise CommunitiesFileError(f"{source}: 'community' must be an array of tables ([[community]])")
-    communities = [_community(entry, f"{source}: community #{number}")
+    communities = [_community(entry, f"{source}: community #{number}", base_dir)
                    for number, entry in enumerate(entries, 1)]
     _check_unique(communities, source)
     return CommunityDirectory(communities)
 
 
-def _community(entry: dict[str, Any], where: str) -> Community:
+def _community(entry: dict[str, Any], where: str, base_dir: Path | None = None) -> Community:
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         raise CommunitiesFileError(f"{where}: unknown key(s) {', '.join(unknown)}; "
@@ -142,6 +154,7 @@ def _community(entry: dict[str, Any], where: str) -> Community:
         retrieve_url=retrieve_url,
         timeout_seconds=_timeout(entry.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS), where),
         max_connections=_max_connections(entry.get("max_connections", DEFAULT_MAX_CONNECTIONS), where),
+        **{key: _tls_path(entry, key, where, base_dir) for key in TLS_KEYS if key in entry},
     )
 
 
@@ -150,6 +163,11 @@ def _text(entry: dict[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CommunitiesFileError(f"{where}: {key} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _tls_path(entry: dict[str, Any], key: str, where: str, base_dir: Path | None) -> str:
+    path = Path(_text(entry, key, where))
+    return str(base_dir / path if base_dir is not None and not path.is_absolute() else path)
 
 
 def _home_community_id(value: str, where: str) -> str:

@@ -11,14 +11,17 @@ errors and the status PartialSuccess (DESIGN.md §3). Outbound requests of the w
 bounded by `max_outstanding` (one shared worker pool), connections per community by the
 directory's `max_connections`. Routing and merging: xca_gateway.query and xca_gateway.retrieve.
 
-Security: `headers` are extra SOAP header blocks sent to every community (a copy each). It is the
-hook for the XUA assertion of the security issue; nothing passes the consumer's wsse:Security
-on yet, and the gateway sends none of its own.
+Transport security: `tls(community)` is the TLS client context of that community's https
+endpoints (ATNA ITI-19; xdsno.tls builds it from the node's settings and the community's
+overrides). Security: `headers` are extra SOAP header blocks sent to every community (a copy
+each). It is the hook for the XUA assertion of the security issue; nothing passes the
+consumer's wsse:Security on yet, and the gateway sends none of its own.
 """
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import ssl
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from lxml import etree
@@ -29,7 +32,7 @@ from soap.client import SoapClient
 from soap.mtom import OutgoingAttachment
 
 from . import initiating_query, initiating_retrieve
-from .communities import CommunityDirectory
+from .communities import Community, CommunityDirectory
 from .outbound import DEFAULT_MAX_OUTBOUND, CommunityClients, FanOut
 
 DEFAULT_DEADLINE_SECONDS = 20.0
@@ -44,12 +47,13 @@ class InitiatingGateway:
         *,
         deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
         max_outstanding: int = DEFAULT_MAX_OUTBOUND,
+        tls: Callable[[Community], ssl.SSLContext | bool] | None = None,
     ):
         if deadline_seconds <= 0:
             raise ValueError("deadline_seconds must be positive")
         self.directory = directory
         self.deadline_seconds = deadline_seconds
-        self._clients = CommunityClients(directory, deadline_seconds)
+        self._clients = CommunityClients(directory, deadline_seconds, tls)
         self._fanout = FanOut(max_outstanding)
 
     @property

@@ -11,11 +11,13 @@ imports the registry or repository actors (DESIGN.md §2):
 In-process implementations are the co-located services themselves (or thin adapters built by
 the composition root, `xdsno`); the SOAP implementations here reach a registry or repository
 at a URL (ITI-18 plain SOAP, ITI-43 MTOM). An implementation that cannot reach its actor
-raises `LocalActorUnavailable`; the gateway turns that into a RegistryError.
+raises `LocalActorUnavailable`; the gateway turns that into a RegistryError. `verify` is the
+TLS client context of an https URL (server verified, client certificate presented: ATNA ITI-19).
 """
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple, Protocol
 
@@ -57,9 +59,10 @@ class LocalRepository(Protocol):
 class SoapRegistry:
     """A Document Registry at a URL, asked with ITI-18 Registry Stored Query."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0, client: SoapClient | None = None):
+    def __init__(self, url: str, *, timeout: float = 30.0, client: SoapClient | None = None,
+                 verify: bool | ssl.SSLContext = True):
         self.url = url
-        self._client = client or SoapClient(url, timeout=timeout)
+        self._client = client or SoapClient(url, timeout=timeout, verify=verify)
 
     def query(self, request: etree._Element) -> etree._Element:
         try:
@@ -81,9 +84,10 @@ class SoapRepository:
     each part is released once sent (or when the reply is dropped).
     """
 
-    def __init__(self, url: str, *, timeout: float = 60.0, client: SoapClient | None = None):
+    def __init__(self, url: str, *, timeout: float = 60.0, client: SoapClient | None = None,
+                 verify: bool | ssl.SSLContext = True):
         self.url = url
-        self._client = client or SoapClient(url, timeout=timeout)
+        self._client = client or SoapClient(url, timeout=timeout, verify=verify)
 
     def retrieve(self, request: etree._Element) -> RetrieveResult:
         try:

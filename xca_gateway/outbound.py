@@ -11,10 +11,13 @@ what they hold, e.g. spooled attachments). Nothing waits on a slow community pas
 `CommunityClients` keeps an httpx.Client per community, with that community's connection limit
 and its timeout, cut to the deadline plus a short grace: an answer after the deadline is thrown
 away anyway, and the grace lets the deadline, not a timeout racing it, name why it is missing.
+Its TLS client context (server verified, client certificate presented: ATNA ITI-19) comes from
+`tls(community)`, given by the composition root; without it, httpx's default verification.
 """
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -117,7 +120,8 @@ def _discard_late(future: Future, discard: Callable) -> None:
 class CommunityClients:
     """SOAP clients of every community, one connection pool per community."""
 
-    def __init__(self, communities: Iterable[Community], deadline_seconds: float):
+    def __init__(self, communities: Iterable[Community], deadline_seconds: float,
+                 tls: Callable[[Community], ssl.SSLContext | bool] | None = None):
         self._http: dict[str, httpx.Client] = {}
         self._query: dict[str, SoapClient] = {}
         self._retrieve: dict[str, SoapClient] = {}
@@ -127,6 +131,7 @@ class CommunityClients:
                                           deadline_seconds + DEADLINE_GRACE_SECONDS)),
                 limits=httpx.Limits(max_connections=community.max_connections,
                                     max_keepalive_connections=community.max_connections),
+                verify=tls(community) if tls is not None else True,
             )
             key = community.home_community_id
             self._http[key] = http

@@ -86,6 +86,9 @@ class HealthApp:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")])
             return [b""]
-        body = json.dumps(self.document(), indent=2).encode() + b"\n"
+        document = self.document()
+        if environ.get("HTTPS") == "on":  # served over TLS: who this node sees calling (ITI-19)
+            document["tls"] = {"client_certificate": environ.get("SSL_CLIENT_S_DN")}
+        body = json.dumps(document, indent=2).encode() + b"\n"
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body] if environ["REQUEST_METHOD"] == "GET" else [b""]

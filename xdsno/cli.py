@@ -15,10 +15,10 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .settings import ACTORS, PROFILES, Settings, SettingsError, load_settings
+from .settings import ACTORS, PROFILES, TLS_CLIENT_AUTH, Settings, SettingsError, load_settings
 
 #: modules adding subcommands (xdsno.<name>.add_commands)
-COMMAND_MODULES: tuple[str, ...] = ("patients_cli", "validate_cli", "codes_cli", "documents_cli")
+COMMAND_MODULES: tuple[str, ...] = ("patients_cli", "validate_cli", "codes_cli", "documents_cli", "certs_cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,11 +68,19 @@ def add_node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="SQLAlchemy URL (default SQLite in the data folder)")
     parser.add_argument("--actor", action="append", dest="actors", choices=ACTORS,
                         help="actor to enable (repeatable; default all)")
+    parser.add_argument("--tls-cert", dest="tls_cert_file", metavar="PEM",
+                        help="serve HTTPS with this certificate (ATNA secure node, ITI-19)")
+    parser.add_argument("--tls-key", dest="tls_key_file", metavar="PEM", help="private key of --tls-cert")
+    parser.add_argument("--tls-ca", dest="tls_ca_file", metavar="PEM",
+                        help="CAs trusted for client certificates and outbound https")
+    parser.add_argument("--tls-client-auth", choices=TLS_CLIENT_AUTH,
+                        help="client certificates: none, optional, required (default required)")
 
 
 def _overrides(args: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "workers", "profile", "patient_domains", "home_community_id",
-             "repository_unique_id", "database_url", "actors")
+             "repository_unique_id", "database_url", "actors", "tls_cert_file", "tls_key_file", "tls_ca_file",
+             "tls_client_auth")
     values = {name: getattr(args, name, None) for name in names}
     for name in ("patient_domains", "actors"):
         if values[name]:
@@ -84,7 +92,11 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     from .server import serve
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(settings)
+    try:
+        serve(settings)
+    except SettingsError as exc:  # found while building the node, e.g. a TLS file that cannot be loaded
+        print(f"xdsno: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,7 +10,8 @@
   as FILE.part, renamed when complete); prints size, SHA-1 and mimeType.
 
 The repository URL defaults to this node's (`base_url` + /repository) and the
-repositoryUniqueId to the node's setting. Exit status: 0 success, 1 the repository refused or
+repositoryUniqueId to the node's setting; https presents the node's client certificate and
+verifies the server against its CAs (xdsno.tls, ATNA ITI-19). Exit status: 0 success, 1 the repository refused or
 could not be reached, 2 bad arguments.
 """
 from __future__ import annotations
@@ -30,7 +31,8 @@ from profiles.vocabulary import RS, XDSB
 from soap.mtom import OutgoingAttachment, include_element, new_content_id
 
 from .publish_metadata import KEYS, LIST_KEYS, MetadataError, PublishedFile, build_submission
-from .settings import Settings
+from .settings import Settings, SettingsError
+from .tls import outbound_tls
 from .transfer import FileSink, Progress, file_chunks
 
 PROVIDE_AND_REGISTER = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
@@ -109,9 +111,9 @@ def run_publish(settings: Settings, args: argparse.Namespace) -> int:
                                                     for f, a in zip(files, attachments)])
     url = args.repository or settings.base_url + REPOSITORY_PATH
     try:
-        with SoapClient(url, timeout=args.timeout) as client:
+        with SoapClient(url, timeout=args.timeout, verify=outbound_tls(settings)) as client:
             reply = client.call(PROVIDE_AND_REGISTER, body, attachments=attachments, mtom=True)
-    except SoapTransportError as exc:
+    except (SoapTransportError, SettingsError) as exc:
         progress.done()
         print(f"xdsno publish: {url}: {exc}", file=sys.stderr)
         return 1
@@ -160,10 +162,11 @@ def run_retrieve(settings: Settings, args: argparse.Namespace) -> int:
 
     url = args.repository or settings.base_url + REPOSITORY_PATH
     try:
-        with SoapClient(url, timeout=args.timeout, sink_factory=sink_factory) as client:
+        with SoapClient(url, timeout=args.timeout, sink_factory=sink_factory,
+                        verify=outbound_tls(settings)) as client:
             reply = client.call(RETRIEVE, _retrieve_request(settings.repository_unique_id, args.unique_id), mtom=True)
             return _save_retrieved(reply, out)
-    except SoapTransportError as exc:
+    except (SoapTransportError, SettingsError) as exc:
         print(f"xdsno retrieve: {url}: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -4,7 +4,8 @@
 - index: the `repository_document` table in the deployment's database when `database_url`
   is set (next to the registry's tables), else its own SQLite file
   `data_dir/repository.sqlite3` (see repository.index for why);
-- registry: `registry_url` when set (ITI-42 over SOAP); else the co-located registry
+- registry: `registry_url` when set (ITI-42 over SOAP; https with the node's client certificate,
+  xdsno.tls); else the co-located registry
   in-process when the registry actor runs on this node; else the node cannot start;
 - repositoryUniqueId, profile (with its extras), strict and patient domains from the settings.
 
@@ -26,6 +27,7 @@ from soap.router import SoapRouter
 
 from .profiles_setup import profile_and_extras
 from .settings import Settings, SettingsError
+from .tls import outbound_tls
 
 _services: dict[tuple[int, Settings], RepositoryService] = {}
 _lock = threading.Lock()
@@ -66,7 +68,7 @@ def blob_store(settings: Settings):
 
 def registry_client(settings: Settings) -> RegistryClient:
     if settings.registry_url:
-        return SoapRegistryClient(settings.registry_url)
+        return SoapRegistryClient(settings.registry_url, verify=outbound_tls(settings))
     if "registry" not in settings.actors:
         raise SettingsError("the repository needs a registry: enable the registry actor on this node "
                             "or set registry_url")

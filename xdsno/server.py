@@ -1,7 +1,11 @@
-"""Serving the WSGI app: waitress for one process, gunicorn for several (one per core).
+"""Serving the WSGI app: waitress for one process, gunicorn for several (one per core) or TLS.
 
 Waitress is pure Python and starts everywhere; gunicorn forks workers that each build the
 app after the fork, so no database connection or socket is shared between processes.
+Waitress has no TLS: a node with `tls_cert_file` (ATNA secure node, ITI-19) is served by
+gunicorn also with one worker, with xdsno.tls's server context (TLS >= 1.2, client
+certificates per `tls_client_auth`) and the verified client certificate in the environ
+(xdsno.client_certificate).
 """
 from __future__ import annotations
 
@@ -15,16 +19,26 @@ log = logging.getLogger("xdsno.server")
 
 def serve(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.workers > 1:
+    if settings.workers > 1 or settings.tls_enabled:
         _serve_gunicorn(settings)
     else:
         _serve_waitress(settings)
 
 
+def node_app(settings: Settings):
+    """The node's WSGI app; with TLS, wrapped to expose the verified client certificate."""
+    app = build_app(settings)
+    if not settings.tls_enabled:
+        return app
+    from .client_certificate import ClientCertificateMiddleware
+
+    return ClientCertificateMiddleware(app, require=settings.tls_client_auth != "none")
+
+
 def _serve_waitress(settings: Settings) -> None:
     import waitress
 
-    app = build_app(settings)
+    app = node_app(settings)
     log.info("xdsno serving %s on %s (waitress, %d threads)", ", ".join(settings.actors),
              settings.base_url, settings.threads)
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads,
@@ -45,10 +59,24 @@ def _serve_gunicorn(settings: Settings) -> None:
             self.cfg.set("threads", settings.threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 300)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 25.1 opens one control socket per user ($HOME/.gunicorn): nodes
+                # running side by side (a federation, tests) would take it from each other
+                self.cfg.set("control_socket_disable", True)
+            if settings.tls_enabled:
+                from .tls import gunicorn_options
+
+                for name, value in gunicorn_options(settings).items():
+                    self.cfg.set(name, value)
 
         def load(self):
-            return build_app(settings)
+            return node_app(settings)
 
-    log.info("xdsno serving %s on %s (gunicorn, %d workers)", ", ".join(settings.actors),
-             settings.base_url, settings.workers)
+    if settings.tls_enabled:
+        from .tls import server_context
+
+        server_context(settings)  # a certificate, key or CA that cannot be loaded stops the start here
+    log.info("xdsno serving %s on %s (gunicorn, %d workers%s)", ", ".join(settings.actors),
+             settings.base_url, settings.workers,
+             f", TLS, client certificates {settings.tls_client_auth}" if settings.tls_enabled else "")
     _Gunicorn().run()

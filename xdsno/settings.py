@@ -19,6 +19,7 @@ ACTORS = ("registry", "repository", "xca_responding", "xca_initiating")
 PROFILES = ("ihe", "norway")
 BLOB_STORES = ("filesystem", "s3")
 CHECK_DIGIT_SCHEMES = ("auto", "classic", "2032", "transition")
+TLS_CLIENT_AUTH = ("none", "optional", "required")
 
 
 class SettingsError(ValueError):
@@ -107,6 +108,18 @@ class Settings:
     #: more repositories behind the responding gateway, each `repositoryUniqueId=URL` (ITI-43)
     responding_repositories: tuple[str, ...] = ()
 
+    # --- ATNA secure node, ITI-19 (xdsno.tls): TLS served when tls_cert_file is set
+    #: PEM certificate (chain) and private key of this node; empty key: the key is in the cert file
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    #: PEM CAs trusted for client certificates and for verifying servers on outbound https
+    tls_ca_file: str = ""
+    #: client certificates: none, optional (only /health without one) or required (at the handshake)
+    tls_client_auth: str = "required"
+    #: certificate and key presented on outbound https; empty means the node's own
+    tls_client_cert_file: str = ""
+    tls_client_key_file: str = ""
+
     def __post_init__(self) -> None:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("blob_store", self.blob_store, BLOB_STORES)
@@ -123,6 +136,22 @@ class Settings:
         self.responding_repository_urls  # checks the entries
         if self.blob_store == "s3" and not self.s3_endpoint:
             raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
+        self._check_tls()
+
+    def _check_tls(self) -> None:
+        _check_choice("tls_client_auth", self.tls_client_auth, TLS_CLIENT_AUTH)
+        if self.tls_key_file and not self.tls_cert_file:
+            raise SettingsError("tls_key_file is set but tls_cert_file is not")
+        if self.tls_client_key_file and not self.tls_client_cert_file:
+            raise SettingsError("tls_client_key_file is set but tls_client_cert_file is not")
+        if self.tls_enabled and self.tls_client_auth != "none" and not self.tls_ca_file:
+            raise SettingsError(f"tls_client_auth = {self.tls_client_auth!r} needs tls_ca_file "
+                                "(the CAs client certificates are verified against)")
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether this node serves HTTPS (ATNA secure node, ITI-19)."""
+        return bool(self.tls_cert_file)
 
     @property
     def effective_database_url(self) -> str:
@@ -153,7 +182,8 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_enabled else "http"
+        return self.public_url.rstrip("/") or f"{scheme}://{self.host}:{self.port}"
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data with secrets masked, for display."""

@@ -2,12 +2,14 @@
 
 Communities come from `communities_file` (format: xca_gateway/communities.py; none when empty),
 the one deadline from `xca_deadline_seconds`, the bound of outbound requests in flight from
-`xca_max_outbound_requests`. The gateway lives as long as the process: its worker pool and
-connection pools are shared by every request.
+`xca_max_outbound_requests`, the TLS of each community's https endpoints from xdsno.tls (the
+node's client certificate and CAs, or the community's overrides; ATNA ITI-19). The gateway
+lives as long as the process: its worker pool and connection pools are shared by every request.
 """
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from soap.router import SoapRouter
 from xca_gateway.communities import CommunitiesFileError, CommunityDirectory, load_communities
@@ -15,6 +17,7 @@ from xca_gateway.initiating import InitiatingGateway
 from xca_gateway.initiating_endpoints import build_initiating_router
 
 from .settings import Settings, SettingsError
+from .tls import community_tls
 
 log = logging.getLogger("xdsno.xca_initiating")
 
@@ -32,7 +35,8 @@ def communities(settings: Settings) -> CommunityDirectory:
 
 def initiating_gateway(settings: Settings) -> InitiatingGateway:
     return InitiatingGateway(communities(settings), deadline_seconds=settings.xca_deadline_seconds,
-                             max_outstanding=settings.xca_max_outbound_requests)
+                             max_outstanding=settings.xca_max_outbound_requests,
+                             tls=partial(community_tls, settings))
 
 
 def initiating_router(settings: Settings) -> SoapRouter:

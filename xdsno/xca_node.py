@@ -6,6 +6,7 @@ The gateway fronts this community's registry and repositories (ITI TF-1 18.2.2):
 - the repositories: the co-located repository in-process (under `repository_unique_id`) when
   the `repository` actor runs here, plus every `repositoryUniqueId=URL` of
   `responding_repositories`, asked with ITI-43 over SOAP.
+Both over https present the node's client certificate and verify the server (xdsno.tls, ITI-19).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from xca_gateway.local import LocalRegistry, LocalRepository, SoapRegistry, Soap
 from xca_gateway.responding import RespondingGateway
 
 from .settings import Settings, SettingsError
+from .tls import outbound_tls
 
 
 def responding_gateway(settings: Settings) -> RespondingGateway:
@@ -32,7 +34,7 @@ def responding_router(settings: Settings) -> SoapRouter:
 
 def _registry(settings: Settings) -> LocalRegistry:
     if settings.responding_registry_url:
-        return SoapRegistry(settings.responding_registry_url)
+        return SoapRegistry(settings.responding_registry_url, verify=outbound_tls(settings))
     if "registry" not in settings.actors:
         raise SettingsError("xca_responding needs a registry: enable the registry actor on this node "
                             "or set responding_registry_url")
@@ -43,7 +45,8 @@ def _registry(settings: Settings) -> LocalRegistry:
 
 def _repositories(settings: Settings) -> dict[str, LocalRepository]:
     repositories: dict[str, LocalRepository] = {
-        unique_id: SoapRepository(url) for unique_id, url in settings.responding_repository_urls.items()
+        unique_id: SoapRepository(url, verify=outbound_tls(settings))
+        for unique_id, url in settings.responding_repository_urls.items()
     }
     if "repository" in settings.actors:
         repositories[settings.repository_unique_id] = _co_located_repository(settings)
