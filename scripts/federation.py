@@ -10,11 +10,17 @@ ITI-41 (scripts/federation_data.py), prints the endpoints and stays up until Ctr
     python -m scripts.federation                     # ports 8100 (national), 8101-8103
     python -m scripts.federation --base-port 0       # free ports
     python -m scripts.federation --check             # query + retrieve one patient, then exit
+    python -m scripts.federation --tls --check       # the same over mutual TLS (ATNA ITI-19)
 
 `--check` asks every Responding Gateway directly (ITI-38), then the Initiating Gateway
 (ITI-18 FindDocuments for one patient across the federation, ITI-43 retrieve of one
 document per community) and exits 0 only when all of it worked. Tests reuse
 `start_federation` and `publish_documents`.
+
+`--tls` makes a development CA and a certificate per node in `<data>/tls` (xdsno.devcerts),
+serves every node over HTTPS with client certificates required, lists the communities with
+https URLs (the initiating gateway presents its own certificate to them), and calls the nodes
+with the certificate `federation-client`.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,6 +59,8 @@ class Node:
     data_dir: Path
     process: subprocess.Popen
     log_path: Path
+    #: TLS context this script calls the node with (True: plain http or system CAs)
+    verify: ssl.SSLContext | bool = True
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -81,6 +90,11 @@ class Federation:
     initiating: Node | None
     communities_file: Path
     published: list[dict] = field(default_factory=list)
+    tls: FederationTLS | None = None
+
+    def client_options(self) -> dict:
+        """SoapClient/httpx options calling the federation's nodes (the client certificate)."""
+        return {"verify": self.tls.client} if self.tls else {}
 
     def by_key(self, key: str) -> EnterpriseNode:
         return next(item for item in self.enterprises if item.enterprise.key == key)
@@ -88,6 +102,34 @@ class Federation:
     @property
     def initiating_url(self) -> str:
         return self.initiating.url("/xca/initiating") if self.initiating else ""
+
+
+@dataclass
+class FederationTLS:
+    """The federation's development PKI (ATNA ITI-19): one CA, a certificate per node."""
+
+    folder: Path
+    ca_file: Path
+    client: ssl.SSLContext
+
+    def node_env(self, name: str) -> dict[str, str]:
+        """XDSNO_TLS_* of node `name`: HTTPS with client certificates required."""
+        return {"XDSNO_TLS_CERT_FILE": str(self.folder / f"{name}-cert.pem"),
+                "XDSNO_TLS_KEY_FILE": str(self.folder / f"{name}-key.pem"),
+                "XDSNO_TLS_CA_FILE": str(self.ca_file), "XDSNO_TLS_CLIENT_AUTH": "required"}
+
+
+def make_federation_tls(folder: Path, names: list[str]) -> FederationTLS:
+    """A CA, a node certificate per name and one for this script (`federation-client`)."""
+    from xdsno import devcerts
+    from xdsno.tls import client_context
+
+    ca = devcerts.create_ca(folder / "ca", name="xdsno federation CA")
+    for name in [*names, "federation-client"]:
+        devcerts.create_node(name, folder / "ca", folder)
+    client = client_context(str(ca.cert), str(folder / "federation-client-cert.pem"),
+                            str(folder / "federation-client-key.pem"))
+    return FederationTLS(folder, ca.cert, client)
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -107,8 +149,10 @@ def _child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_node(name: str, data_dir: Path, port: int, args: list[str], env: dict[str, str] | None = None) -> Node:
-    """Start `xdsno serve` on 127.0.0.1:port (0: a free port); returns once it is spawned."""
+def start_node(name: str, data_dir: Path, port: int, args: list[str], env: dict[str, str] | None = None,
+               verify: ssl.SSLContext | None = None) -> Node:
+    """Start `xdsno serve` on 127.0.0.1:port (0: a free port); returns once it is spawned.
+    `verify`: the node serves HTTPS (XDSNO_TLS_* in `env`), called with this context."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
@@ -117,7 +161,9 @@ def start_node(name: str, data_dir: Path, port: int, args: list[str], env: dict[
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=_child_env(env or {}),
                                    stdout=log, stderr=subprocess.STDOUT)
-    return Node(name, f"http://127.0.0.1:{port}", data_dir, process, log_path)
+    scheme = "https" if verify is not None else "http"
+    return Node(name, f"{scheme}://127.0.0.1:{port}", data_dir, process, log_path,
+                verify if verify is not None else True)
 
 
 def wait_healthy(node: Node, timeout: float = 30.0) -> None:
@@ -127,7 +173,7 @@ def wait_healthy(node: Node, timeout: float = 30.0) -> None:
             raise RuntimeError(f"{node.name} exited with {node.process.returncode}:\n"
                                + node.log_path.read_text(errors="replace")[-4000:])
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(node.url("/health"), timeout=1.0).status_code == 200:
+            if httpx.get(node.url("/health"), timeout=1.0, verify=node.verify).status_code == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{node.name} did not answer /health within {timeout} s:\n"
@@ -170,15 +216,16 @@ def write_communities_file(path: Path, enterprises: list[EnterpriseNode]) -> Pat
 @contextlib.contextmanager
 def start_federation(base_dir: Path, *, base_port: int = 0, enterprises: tuple[Enterprise, ...] = ENTERPRISES,
                      with_initiating: bool = True, profile: str = "norway",
-                     initiating_env: dict[str, str] | None = None) -> Iterator[Federation]:
+                     initiating_env: dict[str, str] | None = None, tls: bool = False) -> Iterator[Federation]:
     """Start the enterprises (ports base_port+1.. or free ones) and the initiating gateway
-    (base_port or a free one); stop them all on leaving."""
+    (base_port or a free one); stop them all on leaving. `tls`: every node over mutual TLS."""
     started: list[Node] = []
+    pki = make_federation_tls(base_dir / "tls", [e.key for e in enterprises] + ["national"]) if tls else None
     try:
         nodes = []
         for number, enterprise in enumerate(enterprises, 1):
             node = start_node(enterprise.name, base_dir / enterprise.key, base_port and base_port + number,
-                              enterprise_args(enterprise, profile))
+                              enterprise_args(enterprise, profile), *_tls_of(pki, enterprise.key))
             started.append(node)
             nodes.append(EnterpriseNode(enterprise, node))
         for node in started:
@@ -186,15 +233,21 @@ def start_federation(base_dir: Path, *, base_port: int = 0, enterprises: tuple[E
         communities = write_communities_file(base_dir / "communities.toml", nodes)
         initiating = None
         if with_initiating:
+            env, verify = _tls_of(pki, "national")
             initiating = start_node("Nasjonal XCA (initiating)", base_dir / "national", base_port,
                                     ["--home-community-id", NATIONAL_COMMUNITY, "--actor", "xca_initiating"],
-                                    {"XDSNO_COMMUNITIES_FILE": str(communities), **(initiating_env or {})})
+                                    {"XDSNO_COMMUNITIES_FILE": str(communities), **env, **(initiating_env or {})},
+                                    verify)
             started.append(initiating)
             wait_healthy(initiating)
-        yield Federation(nodes, initiating, communities)
+        yield Federation(nodes, initiating, communities, tls=pki)
     finally:
         for node in reversed(started):
             stop_node(node)
+
+
+def _tls_of(pki: FederationTLS | None, name: str) -> tuple[dict[str, str], ssl.SSLContext | None]:
+    return (pki.node_env(name), pki.client) if pki else ({}, None)
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -208,7 +261,7 @@ def publish_documents(federation: Federation) -> list[dict]:
 
     published = []
     for item in federation.enterprises:
-        with SoapClient(item.repository_url, timeout=60) as client:
+        with SoapClient(item.repository_url, timeout=60, **federation.client_options()) as client:
             for patient_index, specs in HOLDINGS.get(item.enterprise.key, {}).items():
                 patient = PATIENTS[patient_index]
                 body, attachments, submission = provide_and_register_request(item.enterprise, patient, specs)
@@ -241,6 +294,10 @@ def print_endpoints(federation: Federation) -> None:
         print(f"{'Nasjonal XCA':<16} {NATIONAL_COMMUNITY}")
         print(f"    initiating gw (ITI-18/43, ITI-38/39) {federation.initiating_url}")
         print(f"    communities file         {federation.communities_file}")
+    if federation.tls:
+        tls = federation.tls
+        print(f"Mutual TLS: CA {tls.ca_file}; node certificates in {tls.folder}; call with "
+              f"{tls.folder / 'federation-client-cert.pem'} and its key")
     print("Patients (synthetic, Test-Norge):")
     for patient in PATIENTS:
         print(f"    {patient.patient_id}  {patient.given} {patient.family}")
@@ -252,13 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=8100, help="national gateway port; enterprises +1..+3 "
                         "(0: free ports)")
     parser.add_argument("--check", action="store_true", help="query and retrieve through the gateways, then exit")
+    parser.add_argument("--tls", action="store_true", help="every node over HTTPS with client certificates "
+                        "required (a development CA in <data>/tls)")
     args = parser.parse_args(argv)
     try:
         base_dir = _fresh_folder(args.data_dir)
     except ValueError as exc:
         print(f"federation: {exc}", file=sys.stderr)
         return 2
-    with start_federation(base_dir, base_port=args.base_port) as federation:
+    with start_federation(base_dir, base_port=args.base_port, tls=args.tls) as federation:
         published = publish_documents(federation)
         print_endpoints(federation)
         print(f"Published {len(published)} documents for {len(PATIENTS)} patients in "

@@ -64,8 +64,8 @@ def retrieve_request(documents: list[dict[str, str]]) -> etree._Element:
     return root
 
 
-def _query(url: str, action: str, patient_id: str) -> tuple[Status, list, list[dict[str, str]]]:
-    with SoapClient(url, timeout=60) as client:
+def _query(url: str, action: str, patient_id: str, **options) -> tuple[Status, list, list[dict[str, str]]]:
+    with SoapClient(url, timeout=60, **options) as client:
         reply = client.call(action, find_documents(patient_id)).raise_for_fault()
     status, issues = read_registry_response(reply.body)
     return status, issues, entries(reply.body)
@@ -75,7 +75,8 @@ def check_responding_gateways(federation, patient_id: str) -> tuple[bool, int]:
     ok, total = True, 0
     for item in federation.enterprises:
         home = item.enterprise.home_community_id
-        status, issues, found = _query(item.gateway_url, CROSS_GATEWAY_QUERY, patient_id)
+        status, issues, found = _query(item.gateway_url, CROSS_GATEWAY_QUERY, patient_id,
+                                       **federation.client_options())
         good = status is Status.SUCCESS and all(doc["home"] == home for doc in found)
         print(f"  ITI-38 {item.enterprise.name:<14} {len(found)} document(s), home {home}: "
               f"{'ok' if good else f'FAILED {status} {issues}'}")
@@ -84,7 +85,8 @@ def check_responding_gateways(federation, patient_id: str) -> tuple[bool, int]:
 
 
 def check_initiating_query(federation, patient_id: str, expected: int) -> tuple[bool, list[dict[str, str]]]:
-    status, issues, found = _query(federation.initiating_url, REGISTRY_STORED_QUERY, patient_id)
+    status, issues, found = _query(federation.initiating_url, REGISTRY_STORED_QUERY, patient_id,
+                                   **federation.client_options())
     homes = Counter(doc["home"] for doc in found)
     good = status is Status.SUCCESS and len(found) == expected and "" not in homes
     print(f"  ITI-18 via initiating gateway: {len(found)} document(s) of {expected}, by community "
@@ -94,7 +96,7 @@ def check_initiating_query(federation, patient_id: str, expected: int) -> tuple[
 
 def check_initiating_retrieve(federation, found: list[dict[str, str]]) -> bool:
     one_per_community = list({doc["home"]: doc for doc in found}.values())
-    with SoapClient(federation.initiating_url, timeout=60) as client:
+    with SoapClient(federation.initiating_url, timeout=60, **federation.client_options()) as client:
         reply = client.call(RETRIEVE_DOCUMENT_SET, retrieve_request(one_per_community), mtom=True).raise_for_fault()
         status, issues = read_registry_response(reply.body.find("{urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0}RegistryResponse"))
         by_id = {doc["unique_id"]: doc for doc in one_per_community}
