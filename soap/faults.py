@@ -35,7 +35,8 @@ DESTINATION_UNREACHABLE = f"{{{WSA_NS}}}DestinationUnreachable"
 ENDPOINT_UNAVAILABLE = f"{{{WSA_NS}}}EndpointUnavailable"
 
 _KNOWN_PREFIXES = {"wsa": WSA_NS, "env": SOAP12_NS, "soap": SOAP12_NS}
-_PREFERRED_PREFIX = {WSA_NS: "wsa", SOAP12_NS: "env"}
+_WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+_PREFERRED_PREFIX = {WSA_NS: "wsa", SOAP12_NS: "env", _WSSE_NS: "wsse"}
 
 _ENV = f"{{{SOAP12_NS}}}"
 

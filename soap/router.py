@@ -14,7 +14,9 @@ same passes in the same order:
   6. WS-Addressing headers (wsa:Action required);
   7. mustUnderstand check (WS-Addressing headers plus `understood` are understood);
   8. dispatch on wsa:Action (unknown → wsa:ActionNotSupported);
-  9. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came.
+  9. the before-dispatch hooks, in the order added: each may look at the SoapRequest, put
+     what it learnt into `request.environ`, or raise a SoapFault (e.g. a WS-Security layer);
+ 10. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came.
 
 A SoapFault from any pass is answered as an env:Fault; XmlRejected and MtomError become
 Sender faults; any other exception a Receiver fault whose traceback goes only to the log.
@@ -83,6 +85,8 @@ class SoapResponse:
 
 
 Handler = Callable[[SoapRequest], SoapResponse]
+#: Runs before the handler; returns nothing, raises a SoapFault to refuse the request.
+BeforeDispatch = Callable[[SoapRequest], None]
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,13 @@ class SoapRouter:
         max_xml_bytes: int = DEFAULT_MAX_XML_BYTES,
         understood: Iterable[str] = (),
         sink_factory: SinkFactory | None = None,
+        before_dispatch: Iterable[BeforeDispatch] = (),
     ):
         self.max_xml_bytes = max_xml_bytes
         self._understood = frozenset(ADDRESSING_HEADERS | set(understood))
         self._default_sink = sink_factory
         self._routes: dict[str, _Route] = {}
+        self._before_dispatch: tuple[BeforeDispatch, ...] = tuple(before_dispatch)
 
     def register(
         self,
@@ -124,6 +130,10 @@ class SoapRouter:
     def understand(self, *qnames: str) -> None:
         """Declare header blocks (Clark QNames) some layer processes, e.g. wsse:Security."""
         self._understood = self._understood | frozenset(qnames)
+
+    def add_before_dispatch(self, hook: BeforeDispatch) -> None:
+        """Run `hook(request)` before every handler, after the hooks added before it."""
+        self._before_dispatch = (*self._before_dispatch, hook)
 
     @property
     def actions(self) -> frozenset[str]:
@@ -169,10 +179,13 @@ class SoapRouter:
         route = self._routes.get(addressing.action)
         if route is None:
             raise action_not_supported(addressing.action)
-        response = route.handler(SoapRequest(
+        request = SoapRequest(
             addressing.action, addressing, message.header, message.body,
             message.attachments, message.xop, exchange.is_mtom, environ,
-        ))
+        )
+        for hook in self._before_dispatch:
+            hook(request)
+        response = route.handler(request)
         blocks = reply_headers(addressing, response.action or route.response_action)
         blocks.extend(response.extra_headers)
         return write_message(blocks, response.body, mtom=exchange.is_mtom, attachments=response.attachments)

@@ -5,13 +5,17 @@ Serves, on one SoapRouter:
     ITI-38 Cross Gateway Query (`urn:ihe:iti:2007:CrossGatewayQuery`) from a national consumer;
   - ITI-43 Retrieve Document Set (`urn:ihe:iti:2007:RetrieveDocumentSet`) and ITI-39 Cross Gateway
     Retrieve (`urn:ihe:iti:2007:CrossGatewayRetrieve`), answered as MTOM.
-Each answer carries the request action + "Response" (ITI TF-2 Appendix V). The consumer's SOAP
-headers (wsse:Security included) are not passed on to the communities yet: see
-`InitiatingGateway` for the hook the security issue fills.
+Each answer carries the request action + "Response" (ITI TF-2 Appendix V). The consumer's
+wsse:Security header block — its XUA identity assertion (ITI-40) — goes on to every community
+asked, unmodified so its signature still verifies there and each responding community judges
+the same user; other headers of the consumer do not.
 """
 from __future__ import annotations
 
+from lxml import etree
+
 from soap.router import SoapRequest, SoapResponse, SoapRouter
+from soap.wsse import security_header
 from soap.xml import DEFAULT_MAX_XML_BYTES
 
 from .initiating import InitiatingGateway
@@ -33,10 +37,10 @@ def build_initiating_router(
     router = router or SoapRouter(max_xml_bytes=max_xml_bytes)
 
     def answer_query(request: SoapRequest) -> SoapResponse:
-        return SoapResponse(gateway.query(request.body))
+        return SoapResponse(gateway.query(request.body, headers=forwarded_headers(request)))
 
     def answer_retrieve(request: SoapRequest) -> SoapResponse:
-        body, parts = gateway.retrieve(request.body)
+        body, parts = gateway.retrieve(request.body, headers=forwarded_headers(request))
         return SoapResponse(body, parts)
 
     for action in QUERY_ACTIONS:
@@ -44,3 +48,14 @@ def build_initiating_router(
     for action in RETRIEVE_ACTIONS:
         router.register(action, answer_retrieve)
     return router
+
+
+def forwarded_headers(request: SoapRequest) -> list[etree._Element]:
+    """The consumer's header blocks each community gets: its wsse:Security block, as received.
+
+    Serialized and parsed again rather than deep-copied: serializing keeps every namespace in
+    scope (e.g. `xs` declared on the consumer's Envelope and used only in xsi:type values),
+    which an exclusive-c14n signature naming it in InclusiveNamespaces needs to still verify.
+    """
+    block = security_header(request.header)
+    return [etree.fromstring(etree.tostring(block))] if block is not None else []

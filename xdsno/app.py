@@ -3,7 +3,9 @@
 One port serves every enabled actor at a fixed path (README "Endpoints"); `/health`
 answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
 each serves; `POST /validate` judges a message against a profile (xdsno.validate_http); with
-the registry, `/admin/patients` feeds known patients (loopback use only).
+the registry, `/admin/patients` feeds known patients (loopback use only). With XUA configured,
+every SOAP router verifies the wsse:Security assertion and requires it where `xua_required`
+says (xdsno.xua.enforcement).
 Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
@@ -19,6 +21,7 @@ from soap.router import SoapRouter
 from . import __version__
 from .settings import Settings
 from .validate_http import VALIDATE_PATH, ValidateApp
+from .xua.enforcement import install_xua
 
 #: Endpoint path of each actor under the server's base URL.
 ENDPOINT_PATHS = {
@@ -31,6 +34,7 @@ ENDPOINT_PATHS = {
 
 def build_app(settings: Settings) -> PathDispatcher:
     routers = {actor: _router_for(actor, settings) for actor in settings.actors}
+    install_xua(routers, settings, ENDPOINT_PATHS)
     mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
     mounts["/health"] = HealthApp(settings, routers)
     mounts[VALIDATE_PATH] = ValidateApp(settings)

@@ -94,6 +94,16 @@ class Settings:
     # --- SOAP
     max_xml_bytes: int = 64 * 1024 * 1024
 
+    # --- XUA, ITI-40 (xdsno.xua): assertions in wsse:Security verified when xua_issuer_certs is set
+    #: trusted assertion issuers, each `ISSUER=CERT_FILE` (saml:Issuer as sent; PEM may hold several)
+    xua_issuer_certs: tuple[str, ...] = ()
+    #: endpoints refusing a request without a valid assertion: actor names, endpoint paths or `*`
+    xua_required: tuple[str, ...] = ()
+    #: accepted saml:Audience values (HelseID's for document sharing by default)
+    xua_audiences: tuple[str, ...] = ("nhn:dokumentdeling-saml",)
+    #: clock skew allowed on NotBefore, NotOnOrAfter and IssueInstant
+    xua_clock_skew_seconds: int = 300
+
     # --- XCA initiating gateway
     #: TOML file listing the Responding Gateways (xca_gateway.communities); empty means none
     communities_file: str = ""
@@ -125,6 +135,7 @@ class Settings:
         _check_choice("blob_store", self.blob_store, BLOB_STORES)
         _check_choice("check_digit_scheme", self.check_digit_scheme, CHECK_DIGIT_SCHEMES)
         _check_choice("partial_code_lists", self.partial_code_lists, ("error", "warning"))
+        self._check_xua()
         for actor in self.actors:
             _check_choice("actors", actor, ACTORS)
         for name in ("port", "workers", "threads", "query_result_limit", "max_xml_bytes",
@@ -162,6 +173,14 @@ class Settings:
     @property
     def effective_code_sets_dir(self) -> Path:
         return Path(self.code_sets_dir) if self.code_sets_dir else self.data_dir / "code-sets"
+
+    def _check_xua(self) -> None:
+        if self.xua_required and not self.xua_issuer_certs:
+            raise SettingsError("xua_required needs xua_issuer_certs (ISSUER=CERT_FILE of the trusted issuers)")
+        if self.xua_issuer_certs and not self.xua_audiences:
+            raise SettingsError("xua_audiences must name at least one audience")
+        if self.xua_clock_skew_seconds < 0:
+            raise SettingsError(f"xua_clock_skew_seconds must not be negative, got {self.xua_clock_skew_seconds}")
 
     @property
     def responding_repository_urls(self) -> dict[str, str]:
