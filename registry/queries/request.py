@@ -11,7 +11,10 @@ What is checked, and the error each problem gives (ITI TF-3 Table 4.2.4.1-2):
 - a single-valued parameter carries several values, a parameter without AND semantics comes in
   several Slots (3.18.4.1.2.3.5), or both of an either/or pair are given → XDSStoredQueryParamNumber;
 - a value is not coded as 3.18.4.1.2.3.5 says, or is not of its parameter's type (values.py)
-  → XDSRegistryError.
+  → XDSRegistryError;
+- more than `MAX_VALUES` values in all → XDSRegistryError naming the limit: each value is a
+  bound parameter of one SELECT, and this keeps every SELECT below the smallest database
+  limit (SQLite's default 32,766) while answering any real consumer.
 
 A Slot whose name is not a parameter of the query is ignored and reported as a warning
 (XDSRegistryError, severity Warning), so the consumer learns that it did not narrow the query;
@@ -40,6 +43,9 @@ _RESPONSE_OPTION = f"{{{QUERY}}}ResponseOption"
 _ADHOC_QUERY = f"{{{RIM}}}AdhocQuery"
 _SLOT = f"{{{RIM}}}Slot"
 _VALUE = f"{{{RIM}}}ValueList/{{{RIM}}}Value"
+
+#: parameter values one request may carry in all (see the module docstring)
+MAX_VALUES = 20_000
 
 
 class ReturnType(StrEnum):
@@ -104,6 +110,7 @@ def decode_request(element: etree._Element, transaction: str = "ITI-18",
         return None, issues
     params = _params(definition, _slots(adhoc), issues)
     _check_presence(definition, params, issues)
+    _check_value_count(definition, params, issues)
     if return_type is None or any(issue.is_error for issue in issues):
         return None, issues
     return StoredQuery(definition, return_type, params, adhoc.get("home")), issues
@@ -203,9 +210,17 @@ def _check_presence(definition: StoredQueryDef, params: Mapping[str, Groups], is
                                  f"least one of {', '.join(group)}", group[0]))
 
 
+def _check_value_count(definition: StoredQueryDef, params: Mapping[str, Groups],
+                       issues: list[Issue]) -> None:
+    count = sum(len(group) for groups in params.values() for group in groups)
+    if count > MAX_VALUES:
+        issues.append(_error(ErrorCode.REGISTRY_ERROR, f"{definition.name} carries {count} parameter "
+                             f"values; this registry answers at most {MAX_VALUES} in one query"))
+
+
 def _reported(name: str, issues: list[Issue]) -> bool:
     """A parameter already reported as wrong counts as given: no second error for it."""
     return any(issue.location == name and issue.is_error for issue in issues)
 
 
-__all__ = ["Groups", "ReturnType", "StoredQuery", "decode_request"]
+__all__ = ["MAX_VALUES", "Groups", "ReturnType", "StoredQuery", "decode_request"]

@@ -147,10 +147,28 @@ def _in(column, values: Sequence[str] | None) -> list[ColumnElement[bool]]:
     return [column.in_(values)]
 
 
+#: distinct coding schemes up to which a code list becomes `scheme = ? AND code IN (…)` per
+#: scheme; above it, one IN over `code || US || scheme`. One OR term per code would not do:
+#: SQLite refuses `a OR b OR …` deeper than 1,000 terms, and SQLAlchemy compiles 10,000 terms
+#: in seconds, where an IN list is one expanding parameter.
+SCHEME_TERMS = 16
+#: joins code and scheme in `code || US || scheme`; XML 1.0 text cannot hold U+001F
+_UNIT_SEPARATOR = "\x1f"
+
+
 def code_match(code_column, scheme_column, codes: CodeList) -> ColumnElement[bool]:
     """The (code, scheme) columns equal one of `codes`; an empty list matches nothing."""
-    terms = [and_(code_column == code, scheme_column == scheme) if scheme else code_column == code
-             for code, scheme in dict.fromkeys((c, s or None) for c, s in codes)]
+    by_scheme: dict[str | None, list[str]] = {}
+    for code, scheme in dict.fromkeys((c, s or None) for c, s in codes):
+        by_scheme.setdefault(scheme, []).append(code)
+    terms = _in(code_column, by_scheme.pop(None, None))
+    if len(by_scheme) <= SCHEME_TERMS:
+        terms += [and_(scheme_column == scheme, *_in(code_column, in_scheme))
+                  for scheme, in_scheme in by_scheme.items()]
+    else:
+        keys = [code + _UNIT_SEPARATOR + scheme for scheme, in_scheme in by_scheme.items()
+                for code in in_scheme]
+        terms += _in(code_column + _UNIT_SEPARATOR + scheme_column, keys)
     return or_(false(), *terms)
 
 
@@ -178,13 +196,20 @@ def like_pattern(pattern: str) -> str:
     return pattern.lower().replace("\\", "\\\\")
 
 
+#: LIKE terms per EXISTS: SQLite refuses `a OR b OR …` deeper than 1,000 terms, so a long
+#: pattern list becomes an OR of EXISTS subqueries of at most this many LIKEs each
+LIKES_PER_EXISTS = 100
+
+
 def author_match(attribute: AuthorAttribute, patterns: Sequence[str]) -> ColumnElement[bool]:
     """Some author value of `attribute` is LIKE one of `patterns` (ORed)."""
     av, ro = author_value, registry_object
     likes = [av.c.value_folded.like(like_pattern(p), escape="\\")
              for p in dict.fromkeys(patterns)]
-    return exists().where(av.c.entry_uuid == ro.c.entry_uuid, av.c.attribute == attribute.value,
-                          or_(false(), *likes))
+    return or_(false(), *(
+        exists().where(av.c.entry_uuid == ro.c.entry_uuid, av.c.attribute == attribute.value,
+                       or_(false(), *likes[start:start + LIKES_PER_EXISTS]))
+        for start in range(0, len(likes), LIKES_PER_EXISTS)))
 
 
 def _has_reference_id(values: Sequence[str]) -> ColumnElement[bool]:
