@@ -7,6 +7,7 @@ entity expansion and XXE should the pre-scan ever be bypassed).
 """
 from __future__ import annotations
 
+import re
 import threading
 
 from lxml import etree
@@ -64,11 +65,25 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> etree._
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlRejected(f"XML not well-formed: {exc}") from None
+        raise XmlRejected(_syntax_reason(str(exc))) from None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
         raise XmlRejected("DTD (DOCTYPE) is not allowed in a SOAP message")
     return root
+
+
+# libxml2 words its limits without huge_tree (a text node over 10,000,000 bytes, elements
+# nested deeper than 256) as syntax errors with an "XML_PARSE_HUGE" hint meant for programmers.
+_LIMIT_WORDS = ("XML_PARSE_HUGE", "huge text node", "Resource limit exceeded")
+_HUGE_HINT = re.compile(r",?\s*(?:try|use) XML_PARSE_HUGE(?: option)?|Resource limit exceeded: ")
+
+
+def _syntax_reason(message: str) -> str:
+    """What the peer is told: a parser limit is named as one, not as malformed XML."""
+    if any(word in message for word in _LIMIT_WORDS):
+        return ("XML document exceeds a parser limit (text nodes up to 10,000,000 bytes, nesting "
+                f"up to 256 levels): {_HUGE_HINT.sub('', message)}")
+    return f"XML not well-formed: {message}"
 
 
 def _has_dtd(data: bytes) -> bool:

@@ -99,6 +99,15 @@ def test_malformed_input_is_rejected(data):
         parse_xml(data)
 
 
+@pytest.mark.parametrize("data", [b"<r>" + b"x" * 10_000_001 + b"</r>",
+                                  b"<r>" + b"<e>" * 300 + b"</e>" * 300 + b"</r>"])
+def test_parser_limits_are_named_as_limits(data):
+    with pytest.raises(XmlRejected) as rejected:
+        parse_xml(data)
+    assert rejected.value.reason.startswith("XML document exceeds a parser limit")
+    assert "XML_PARSE_HUGE" not in rejected.value.reason
+
+
 def test_doctype_text_inside_the_body_is_no_dtd():
     root = parse_xml(b"<?xml version='1.0'?><!-- <!DOCTYPE in a comment --><r><![CDATA[<!DOCTYPE html>]]></r>")
     assert root.text == "<!DOCTYPE html>"
