@@ -9,13 +9,14 @@ retrieve to every community its DocumentRequests name; both wait for ONE deadlin
 (`deadline_seconds`) and answer with what came in time: the rest are XDSUnavailableCommunity
 errors and the status PartialSuccess (DESIGN.md §3). Outbound requests of the whole process are
 bounded by `max_outstanding` (one shared worker pool), connections per community by the
-directory's `max_connections`. Routing and merging: xca_gateway.query and xca_gateway.retrieve.
+directory's `max_connections`. Routing and merging: xca_gateway.initiating_query and
+xca_gateway.initiating_retrieve.
 
 Transport security: `tls(community)` is the TLS client context of that community's https
 endpoints (ATNA ITI-19; xdsno.tls builds it from the node's settings and the community's
 overrides). Security: `headers` are extra SOAP header blocks sent to every community (a copy
-each). It is the hook for the XUA assertion of the security issue; nothing passes the
-consumer's wsse:Security on yet, and the gateway sends none of its own.
+each); the endpoint passes the consumer's wsse:Security (its XUA assertion) through them
+(xca_gateway.initiating_endpoints). The gateway adds no header block of its own.
 """
 from __future__ import annotations
 
