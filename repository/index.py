@@ -30,10 +30,11 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 #: ids per IN (...) list: well below SQLite's and PostgreSQL's parameter limits
 _CHUNK = 500
@@ -75,7 +76,7 @@ class DocumentIndex:
     def __init__(self, engine: Engine, *, create: bool = True):
         self.engine = engine
         if create:
-            metadata.create_all(engine)
+            _create_table(engine)
 
     def get(self, unique_id: str) -> StoredDocument | None:
         return self.get_many([unique_id]).get(unique_id)
@@ -120,6 +121,16 @@ class DocumentIndex:
 def open_document_index(url: str) -> DocumentIndex:
     """The index in the database at `url` (any SQLAlchemy URL); the table is created if missing."""
     return DocumentIndex(_engine(url))
+
+
+def _create_table(engine: Engine) -> None:
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:
+        # gunicorn workers start together: another one may create the table between the
+        # check and the CREATE TABLE ("already exists"; PostgreSQL: a pg_type unique violation)
+        if not inspect(engine).has_table(repository_document.name):
+            raise
 
 
 def _engine(url: str) -> Engine:

@@ -197,6 +197,9 @@ known_patient = Table(
     Column("added_at", String(14), nullable=False),
 )
 
+#: PostgreSQL advisory lock held while the schema is created or migrated (any fixed number)
+_SCHEMA_LOCK_KEY = 0x78647362
+
 #: Steps from version N to N+1, run in order by `create_schema`.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
@@ -206,22 +209,34 @@ class SchemaVersionError(RuntimeError):
 
 
 def create_schema(engine: Engine) -> int:
-    """Create missing tables and indexes, migrate older schemas; idempotent. Returns the version."""
-    with engine.begin() as conn:
-        metadata.create_all(conn, checkfirst=True)
-        found = conn.execute(select(schema_version.c.version)
-                             .where(schema_version.c.id == 1)).scalar()
-        if found is None:
-            conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
-            return SCHEMA_VERSION
-        if found > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"database schema {found} is newer than this code ({SCHEMA_VERSION})")
-        for version in range(found, SCHEMA_VERSION):
-            MIGRATIONS[version](conn)
-        if found != SCHEMA_VERSION:
-            conn.execute(schema_version.update().where(schema_version.c.id == 1)
-                         .values(version=SCHEMA_VERSION))
+    """Create missing tables and indexes, migrate older schemas; idempotent. Returns the version.
+
+    Safe when several processes (gunicorn workers) start on one database at once: the whole
+    check-and-create holds the write lock (SQLite BEGIN IMMEDIATE, which waits for the busy
+    timeout where a deferred transaction's lock upgrade fails at once; a PostgreSQL advisory lock).
+    """
+    from .engine import _WRITE
+
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
+            return _create_or_migrate(conn)
+
+
+def _create_or_migrate(conn: Connection) -> int:
+    metadata.create_all(conn, checkfirst=True)
+    found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).scalar()
+    if found is None:
+        conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(f"database schema {found} is newer than this code ({SCHEMA_VERSION})")
+    for version in range(found, SCHEMA_VERSION):
+        MIGRATIONS[version](conn)
+    if found != SCHEMA_VERSION:
+        conn.execute(schema_version.update().where(schema_version.c.id == 1).values(version=SCHEMA_VERSION))
     return SCHEMA_VERSION
 
 

@@ -49,3 +49,22 @@ def test_table_is_created_once_and_reopened(tmp_path):
     url = f"sqlite:///{tmp_path / 'sub' / 'repository.sqlite3'}"
     open_document_index(url).add_all([row("5.1")])
     assert DocumentIndex(open_document_index(url).engine).get("5.1") is not None
+
+
+def test_a_table_created_by_another_process_meanwhile_is_no_error(database_url, monkeypatch):  # noqa: F811
+    """gunicorn workers open the index at the same moment: one's CREATE TABLE loses the race."""
+    import repository.index as module
+
+    create_all = module.metadata.create_all
+
+    def racing(engine, *args, **kwargs):
+        create_all(engine)  # the other worker, just between the check and the CREATE TABLE
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE repository_document (x INTEGER)")
+
+    monkeypatch.setattr(module.metadata, "create_all", racing)
+    index = open_document_index(database_url)
+    try:
+        assert index.count() == 0
+    finally:
+        index.close()

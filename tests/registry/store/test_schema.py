@@ -6,6 +6,7 @@ from sqlalchemy import inspect, select, text
 
 from registry.store import SCHEMA_VERSION, create_schema, open_engine
 from registry.store.schema import SchemaVersionError, metadata, schema_version
+from tests.databases import database_url  # noqa: F401  (SQLite, and PostgreSQL when configured)
 
 
 def test_create_schema_is_idempotent(engine):
@@ -51,3 +52,29 @@ def test_in_memory_sqlite_works(tmp_path):
     assert create_schema(engine) == SCHEMA_VERSION
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from registry_object")).scalar() == 0
+
+
+def _create_schema_in_a_process(url: str, barrier, results) -> None:
+    try:
+        engine = open_engine(url)
+        barrier.wait(30)
+        results.put(create_schema(engine))
+        engine.dispose()
+    except Exception as exc:  # reported to the test, not lost in the child
+        results.put(repr(exc))
+
+
+def test_workers_starting_together_all_get_the_schema(database_url):  # noqa: F811
+    """gunicorn workers create the schema at the same moment on a fresh database (SQLite: a
+    deferred transaction's lock upgrade fails at once with 'database is locked')."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_create_schema_in_a_process, args=(database_url, barrier, results))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [results.get(timeout=5) for _ in workers] == [SCHEMA_VERSION] * 4
