@@ -222,6 +222,11 @@ def security_header(*tokens: etree._Element, must_understand: bool = True) -> et
     return header
 
 
-def fresh_spec(**changes) -> AssertionSpec:
-    """A spec valid at the real current time (for the running server)."""
-    return AssertionSpec(issued=datetime.now(timezone.utc) - timedelta(seconds=30), **changes)
+def fresh_spec(*, issued_in: timedelta = timedelta(0), lifetime: timedelta = timedelta(hours=1),
+               **changes) -> AssertionSpec:
+    """A spec at the real current time (for the running server): issued now + `issued_in`,
+    valid until `lifetime` after now (a negative lifetime: expired that long ago)."""
+    now = datetime.now(timezone.utc)
+    issued = now + issued_in if issued_in > timedelta(0) else now - timedelta(hours=2)
+    end = now + lifetime
+    return AssertionSpec(issued=issued, lifetime=end - issued, **changes)
