@@ -38,9 +38,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-                   timeout: float = 20.0, tls: ssl.SSLContext | None = None) -> Iterator[RunningServer]:
-    """`xdsno serve` in a child process; yields once /health answers, stops it afterwards."""
-    port = free_port()
+                   timeout: float = 20.0, tls: ssl.SSLContext | None = None,
+                   port: int = 0) -> Iterator[RunningServer]:
+    """`xdsno serve` in a child process; yields once /health answers, stops it afterwards.
+    `port`: one chosen beforehand (nodes naming each other), else a free one."""
+    port = port or free_port()
     command = [sys.executable, "-m", "xdsno.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--data-dir", str(data_dir), *args]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("XDSNO_")}
