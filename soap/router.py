@@ -20,6 +20,11 @@ same passes in the same order:
 
 A SoapFault from any pass is answered as an env:Fault; XmlRejected and MtomError become
 Sender faults; any other exception a Receiver fault whose traceback goes only to the log.
+
+For the layers around it (an audit trail, access logs), the router leaves the exchange in the
+WSGI environ: the wsa:Action once read (`soap.action`), the SoapRequest dispatched
+(`soap.request`), the handler's SoapResponse (`soap.response`), the SoapFault answered
+(`soap.fault`).
 """
 from __future__ import annotations
 
@@ -49,6 +54,11 @@ from soap.xml import DEFAULT_MAX_XML_BYTES, XmlRejected
 log = logging.getLogger(__name__)
 
 _ACTION_PATH = f"{ENV}Header/{WSA}Action"
+#: environ keys of the exchange, for the layers around the router (module docstring)
+ENVIRON_ACTION = "soap.action"
+ENVIRON_REQUEST = "soap.request"
+ENVIRON_RESPONSE = "soap.response"
+ENVIRON_FAULT = "soap.fault"
 _REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed",
             415: "Unsupported Media Type", 500: "Internal Server Error"}
 
@@ -162,7 +172,7 @@ class SoapRouter:
             exchange.is_mtom = is_mtom_content_type(environ.get("CONTENT_TYPE"))
             return 200, self._process(environ, exchange), exchange.message
         except Exception as exc:  # every failure is answered as a SOAP fault
-            fault = _as_fault(exc, exchange)
+            fault = environ[ENVIRON_FAULT] = _as_fault(exc, exchange)
             return fault.http_status, _fault_message(fault, exchange), exchange.message
 
     def _process(self, environ, exchange: _Exchange) -> OutgoingMessage:
@@ -175,6 +185,7 @@ class SoapRouter:
             choose_sink=self._sink_for,
         )
         exchange.addressing = addressing = read_addressing(message.header)
+        environ[ENVIRON_ACTION] = addressing.action
         check_must_understand(message.header, self._understood)
         route = self._routes.get(addressing.action)
         if route is None:
@@ -183,9 +194,10 @@ class SoapRouter:
             addressing.action, addressing, message.header, message.body,
             message.attachments, message.xop, exchange.is_mtom, environ,
         )
+        environ[ENVIRON_REQUEST] = request
         for hook in self._before_dispatch:
             hook(request)
-        response = route.handler(request)
+        response = environ[ENVIRON_RESPONSE] = route.handler(request)
         blocks = reply_headers(addressing, response.action or route.response_action)
         blocks.extend(response.extra_headers)
         return write_message(blocks, response.body, mtom=exchange.is_mtom, attachments=response.attachments)

@@ -5,7 +5,8 @@ answers JSON with the version, the enabled actors, their endpoint URLs and the w
 each serves; `POST /validate` judges a message against a profile (xdsno.validate_http); with
 the registry, `/admin/patients` feeds known patients (loopback use only). With XUA configured,
 every SOAP router verifies the wsse:Security assertion and requires it where `xua_required`
-says (xdsno.xua.enforcement).
+says (xdsno.xua.enforcement). Every SOAP request and admin call leaves one audit record
+(xdsno.audit); `GET /admin/audit` and `GET /innsynslogg` read them (loopback only).
 Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
@@ -19,6 +20,7 @@ from soap.mount import PathDispatcher
 from soap.router import SoapRouter
 
 from . import __version__
+from .audit.setup import install_audit
 from .settings import Settings
 from .validate_http import VALIDATE_PATH, ValidateApp
 from .xua.enforcement import install_xua
@@ -42,7 +44,8 @@ def build_app(settings: Settings) -> PathDispatcher:
         from .registry_node import ADMIN_PATIENTS_PATH, patients_admin_app
 
         mounts[ADMIN_PATIENTS_PATH] = patients_admin_app(settings)
-    return PathDispatcher(mounts)
+    # last: every SOAP endpoint and /admin/* call mounted above gets its audit record
+    return PathDispatcher(install_audit(mounts, settings, ENDPOINT_PATHS))
 
 
 def _router_for(actor: str, settings: Settings) -> SoapRouter:

@@ -20,6 +20,7 @@ PROFILES = ("ihe", "norway")
 BLOB_STORES = ("filesystem", "s3")
 CHECK_DIGIT_SCHEMES = ("auto", "classic", "2032", "transition")
 TLS_CLIENT_AUTH = ("none", "optional", "required")
+AUDIT_SYSLOG_FORMATS = ("dicom", "balp")
 
 
 class SettingsError(ValueError):
@@ -130,6 +131,20 @@ class Settings:
     tls_client_cert_file: str = ""
     tls_client_key_file: str = ""
 
+    # --- audit, ATNA / BALP (xdsno.audit): every request recorded locally, then delivered to these
+    #: syslog receiver `host:port` (RFC 5424 over TCP, octet counting); empty means none
+    audit_syslog: str = ""
+    #: syslog over TLS (RFC 5425) with the node's outbound TLS (tls_ca_file, tls_client_cert_file)
+    audit_syslog_tls: bool = False
+    #: syslog MSG: dicom (DICOM audit message, MSGID IHE+RFC-3881) or balp (FHIR AuditEvent JSON)
+    audit_syslog_format: str = "dicom"
+    #: FHIR server (base or .../AuditEvent) receiving BALP AuditEvents by POST; empty means none
+    audit_fhir_url: str = ""
+    #: AuditSourceID of this node's records; empty means the base URL
+    audit_source_id: str = ""
+    #: longest wait between two attempts to reach a destination that is down
+    audit_retry_max_seconds: float = 300.0
+
     def __post_init__(self) -> None:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("blob_store", self.blob_store, BLOB_STORES)
@@ -148,6 +163,18 @@ class Settings:
         if self.blob_store == "s3" and not self.s3_endpoint:
             raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
         self._check_tls()
+        self._check_audit()
+
+    def _check_audit(self) -> None:
+        _check_choice("audit_syslog_format", self.audit_syslog_format, AUDIT_SYSLOG_FORMATS)
+        if self.audit_syslog:
+            host, _, port = self.audit_syslog.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise SettingsError(f"audit_syslog = {self.audit_syslog!r} is not host:port")
+        if self.audit_fhir_url and not self.audit_fhir_url.startswith(("http://", "https://")):
+            raise SettingsError(f"audit_fhir_url = {self.audit_fhir_url!r} is not an http(s) URL")
+        if not self.audit_retry_max_seconds >= 1:
+            raise SettingsError(f"audit_retry_max_seconds must be at least 1, got {self.audit_retry_max_seconds}")
 
     def _check_tls(self) -> None:
         _check_choice("tls_client_auth", self.tls_client_auth, TLS_CLIENT_AUTH)
