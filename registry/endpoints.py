@@ -31,8 +31,11 @@ REGISTRY_STORED_QUERY = "urn:ihe:iti:2007:RegistryStoredQuery"
 def build_registry_router(service: RegistryService, *, max_xml_bytes: int) -> SoapRouter:
     """A SoapRouter serving ITI-42 and ITI-18 from `service`; mount it at the registry's path."""
     router = SoapRouter(max_xml_bytes=max_xml_bytes)
-    router.register(REGISTER_DOCUMENT_SET_B, _handler(service.register, _register_failure))
-    router.register(REGISTRY_STORED_QUERY, _handler(service.query, _query_failure))
+    router.register(REGISTER_DOCUMENT_SET_B, _handler(lambda request: service.register(request.body),
+                                                      _register_failure))
+    # the request's environ travels with the query: the access policy screens by what it holds
+    router.register(REGISTRY_STORED_QUERY, _handler(lambda request: service.query(request.body, request.environ),
+                                                    _query_failure))
     return router
 
 
@@ -47,7 +50,7 @@ def _query_failure() -> etree._Element:
 def _handler(answer, failure):
     def handle(request: SoapRequest) -> SoapResponse:
         try:
-            return SoapResponse(answer(request.body))
+            return SoapResponse(answer(request))
         except Exception:  # the service answers its own errors; this is the last guard
             log.exception("registry handler failed answering %s", request.action)
             return SoapResponse(failure())

@@ -11,6 +11,11 @@ their original's Folders) and the deprecations the replacements cause
 (`registry.relationships`). Any error answers Failure and stores nothing; every issue
 found at the stage that failed is reported; warnings travel with a Success.
 
+`query(request, context)` screens its answer through the `DocumentAccess` the composition root
+gave (profiles.access; registry.queries.screening) when a request context — the SOAP
+request's environ — comes with it; an in-process caller passing no context is answered
+unscreened (a co-located actor screening for itself).
+
 Both methods answer an element in every case: an unexpected error (a database failure, a
 bug) is logged and answered as XDSRegistryError, never as a traceback to the peer.
 """
@@ -18,11 +23,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from lxml import etree
 from sqlalchemy import Engine
 
+from profiles.access import DocumentAccess
 from profiles.ebrim import canonical_bytes, decode_submit_objects_request
 from profiles.errors import ErrorCode, Issue, Status
 from profiles.model import Folder, RegistryObject, Submission
@@ -65,7 +71,7 @@ class RegistryService:
     def __init__(self, engine: Engine, profile: Profile, context_defaults: ValidationContext | None = None, *,
                  patient_domains: tuple[str, ...] = (), known_patients_only: bool = False,
                  query_result_limit: int = 1000, home_community_id: str | None = None,
-                 clock: Callable[[], str] = utc_now_dtm):
+                 clock: Callable[[], str] = utc_now_dtm, document_access: DocumentAccess | None = None):
         self.engine = engine
         self.profile = profile
         base = context_defaults or ValidationContext(Transaction.REGISTER)
@@ -73,6 +79,7 @@ class RegistryService:
         self.policy = RegistryPolicy(tuple(patient_domains), known_patients_only)
         self.query_result_limit = query_result_limit
         self.home_community_id = home_community_id
+        self.document_access = document_access
         self._clock = clock
 
     # --- ITI-42 ----------------------------------------------------------------------------
@@ -122,8 +129,9 @@ class RegistryService:
 
     # --- ITI-18 ----------------------------------------------------------------------------
 
-    def query(self, request: etree._Element) -> etree._Element:
-        """query:AdhocQueryResponse answering a query:AdhocQueryRequest (ITI-18)."""
+    def query(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> etree._Element:
+        """query:AdhocQueryResponse answering a query:AdhocQueryRequest (ITI-18), screened by the
+        document access policy in `context` (the request's environ) when both are present."""
         if request.tag != ADHOC_QUERY_REQUEST:
             return adhoc_query_response([Issue(
                 ErrorCode.REGISTRY_ERROR,
@@ -133,8 +141,14 @@ class RegistryService:
             from registry.queries import QueryOptions, answer_stored_query
 
             options = QueryOptions(result_limit=self.query_result_limit, home_community_id=self.home_community_id)
+            access = self._access_for(context)
+            screening = {} if access is None else {"access": access, "context": context}
             with self.engine.connect() as conn:
-                return answer_stored_query(conn, request, options)
+                return answer_stored_query(conn, request, options, **screening)
         except Exception:
             log.exception("Registry Stored Query failed unexpectedly")
             return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
+
+    def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:
+        access = self.document_access
+        return access if access is not None and context is not None and access.judges(context) else None

@@ -23,7 +23,7 @@ def build_repository_router(service: RepositoryService, *, max_xml_bytes: int = 
         return SoapResponse(service.provide_and_register(request))
 
     def retrieve(request: SoapRequest) -> SoapResponse:
-        result = service.retrieve(request.body)
+        result = service.retrieve(request.body, request.environ)
         return SoapResponse(result.response, attachments=result.attachments)
 
     def remove_documents(request: SoapRequest) -> SoapResponse:

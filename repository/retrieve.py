@@ -5,6 +5,12 @@ Each DocumentRequest is judged on its own and answered in the one RegistryRespon
 - a RepositoryUniqueId other than this repository's → XDSUnknownRepositoryId;
 - a DocumentUniqueId this repository does not hold → XDSDocumentUniqueIdError;
 - an indexed document whose blob is gone → XDSRepositoryError (logged: the store lost it).
+With a screen (the deployment's access policy, profiles.access, asked by the service with the
+request's context), the documents the index holds are judged before anything else: one not
+allowed is answered exactly as a document this repository does not hold
+(XDSDocumentUniqueIdError, whose definition includes "the requestor is not authorized to access
+that document", ITI TF-3 Table 4.2.4.1-2), so the answer never tells hidden from absent; a
+refused request is answered Failure with LocalPolicyRestrictionError and no document.
 Each error's location is the DocumentUniqueId and its codeContext names the ids. Status:
 Success without errors, PartialSuccess when errors and at least one document retrieved (or
 removed), Failure when none (ITI TF-2 3.43.4.2.2; ITI TF-3 4.2.4.2).
@@ -17,11 +23,12 @@ holds no connection or file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 from lxml import etree
 
+from profiles.access import Verdict, refusal_issue
 from profiles.errors import ErrorCode, Issue, Severity, overall_status
 from profiles.responses import registry_response
 from soap.mtom import OutgoingAttachment, new_content_id
@@ -40,6 +47,9 @@ log = logging.getLogger(__name__)
 
 RETRIEVE_CHUNK = 64 * 1024
 
+#: judges the uniqueIds of indexed documents a request asks for (see the module docstring)
+Screen = Callable[[Sequence[str]], Verdict]
+
 
 class RetrieveResult(NamedTuple):
     """The RetrieveDocumentSetResponse and the attachments its xop:Includes refer to (the
@@ -57,10 +67,15 @@ class DocumentLookup:
         self.index = index
         self.repository_unique_id = repository_unique_id
 
-    def resolve(self, requests: list[DocumentRequest]) -> tuple[list[tuple[DocumentRequest, StoredDocument]],
-                                                                list[Issue]]:
+    def resolve(self, requests: list[DocumentRequest], screen: Screen | None = None,
+                ) -> tuple[list[tuple[DocumentRequest, StoredDocument]], list[Issue]]:
         ours = [r.document_unique_id for r in requests if r.repository_unique_id == self.repository_unique_id]
         stored = self.index.get_many(ours)
+        if screen is not None and requests:
+            verdict = screen(sorted(stored))
+            if verdict.refusal is not None:
+                return [], [refusal_issue(verdict)]
+            stored = {uid: document for uid, document in stored.items() if uid in verdict.allowed}
         found, issues = [], []
         for request in requests:
             issue = self._problem(request, stored.get(request.document_unique_id))
@@ -86,10 +101,11 @@ class DocumentLookup:
         return None
 
 
-def retrieve(lookup: DocumentLookup, body: etree._Element) -> RetrieveResult:
-    """ITI-43: the documents asked for, each an MTOM part streamed from the store."""
+def retrieve(lookup: DocumentLookup, body: etree._Element, screen: Screen | None = None) -> RetrieveResult:
+    """ITI-43: the documents asked for (and allowed by `screen`), each an MTOM part streamed
+    from the store."""
     requests, issues = read_document_requests(body, RETRIEVE_REQUEST)
-    found, problems = lookup.resolve(requests)
+    found, problems = lookup.resolve(requests, screen)
     answers, attachments = [], []
     for request, document in found:
         content_id = new_content_id()

@@ -22,10 +22,10 @@ def build_responding_router(gateway: RespondingGateway, *, max_xml_bytes: int = 
     router = router or SoapRouter(max_xml_bytes=max_xml_bytes)
 
     def cross_gateway_query(request: SoapRequest) -> SoapResponse:
-        return SoapResponse(gateway.cross_gateway_query(request.body))
+        return SoapResponse(gateway.cross_gateway_query(request.body, request.environ))
 
     def cross_gateway_retrieve(request: SoapRequest) -> SoapResponse:
-        response, attachments = gateway.cross_gateway_retrieve(request.body)
+        response, attachments = gateway.cross_gateway_retrieve(request.body, request.environ)
         return SoapResponse(response, attachments=attachments)
 
     router.register(CROSS_GATEWAY_QUERY, cross_gateway_query)

@@ -19,6 +19,10 @@ RepositoryUniqueId, each group asked of its repository with ITI-43, and the answ
 into one RetrieveDocumentSetResponse with HomeCommunityId on each DocumentResponse; the
 status follows ITI-43 (3.43.4.2.3): PartialSuccess when some documents came and some did not.
 
+With a `document_access` policy (profiles.access) and the request's context, both answers are
+screened before they leave (xca_gateway.screening): hidden documents are left out, a refused
+request is answered Failure with LocalPolicyRestrictionError.
+
 Errors the gateway raises carry the community's homeCommunityId in RegistryError/@location,
 and so does every error of the registry or repositories that came without a location, so an
 initiating gateway merging many communities can tell whose error it is.
@@ -27,10 +31,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from lxml import etree
 
 from profiles import stored_queries
+from profiles.access import DocumentAccess, refusal_issue
 from profiles.errors import ErrorCode, Issue, Status
 from profiles.responses import adhoc_query_response, read_registry_response
 from profiles.vocabulary import QUERY, RIM, RS
@@ -47,6 +53,7 @@ from .retrieve_set import (
     retrieve_response,
     set_home,
 )
+from .screening import screen_query_answer, screen_retrieve
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +82,24 @@ class RespondingGateway:
     """
 
     def __init__(self, home_community_id: str, registry: LocalRegistry | None,
-                 repositories: Mapping[str, LocalRepository]):
+                 repositories: Mapping[str, LocalRepository], *, document_access: DocumentAccess | None = None):
         self.home_community_id = home_community_id
         self.registry = registry
         self.repositories = dict(repositories)
+        self.document_access = document_access
+
+    def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:
+        access = self.document_access
+        return access if access is not None and context is not None and access.judges(context) else None
 
     def issue(self, code: ErrorCode, context: str) -> Issue:
         return Issue(code, context, location=self.home_community_id)
 
     # --- ITI-38 ----------------------------------------------------------------------------
 
-    def cross_gateway_query(self, request: etree._Element) -> etree._Element:
-        """query:AdhocQueryResponse answering an ITI-38 query:AdhocQueryRequest."""
+    def cross_gateway_query(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> etree._Element:
+        """query:AdhocQueryResponse answering an ITI-38 query:AdhocQueryRequest, screened by the
+        document access policy in `context` (the request's environ) when both are present."""
         issues = self.query_issues(request)
         if issues:
             return adhoc_query_response(issues, [], status=Status.FAILURE)
@@ -94,6 +107,12 @@ class RespondingGateway:
             if self.registry is None:
                 raise LocalActorUnavailable("no registry is configured behind this gateway")
             response = self.registry.query(request)
+            access = self._access_for(context)
+            if access is not None:
+                verdict = screen_query_answer(response, request, self.registry, access, context)
+                if verdict.refusal is not None:
+                    return adhoc_query_response([refusal_issue(verdict, self.home_community_id)], [],
+                                                status=Status.FAILURE)
         except LocalActorUnavailable as exc:
             log.warning("Cross Gateway Query: %s", exc)
             return adhoc_query_response(
@@ -142,13 +161,21 @@ class RespondingGateway:
 
     # --- ITI-39 ----------------------------------------------------------------------------
 
-    def cross_gateway_retrieve(self, request: etree._Element) -> RetrieveResult:
-        """RetrieveDocumentSetResponse and attachments answering an ITI-39 request."""
+    def cross_gateway_retrieve(self, request: etree._Element,
+                               context: Mapping[str, Any] | None = None) -> RetrieveResult:
+        """RetrieveDocumentSetResponse and attachments answering an ITI-39 request, screened by
+        the document access policy in `context` (the request's environ) when both are present."""
         if request.tag != RETRIEVE_REQUEST:
             return RetrieveResult(retrieve_response([self.issue(
                 ErrorCode.REPOSITORY_ERROR, "Cross Gateway Retrieve expects xdsb:RetrieveDocumentSetRequest "
                 f"in the SOAP Body, found {request.tag}")], []), [])
         issues, groups = self.route(read_document_requests(request))
+        access = self._access_for(context)
+        if access is not None:
+            verdict, groups, hidden = screen_retrieve(groups, access, context)
+            if verdict.refusal is not None:
+                return RetrieveResult(retrieve_response([refusal_issue(verdict, self.home_community_id)], []), [])
+            issues += hidden
         documents: list[etree._Element] = []
         attachments: list[OutgoingAttachment] = []
         for repository_id, items in groups.items():

@@ -10,21 +10,28 @@ query's own function selects entryUUIDs with a few indexed SELECTs (find.py, get
 related.py), and the query:AdhocQueryResponse carries each object's stored canonical ebRIM XML
 (LeafClass) or an ObjectRef (results.py). Problems in the request come back as the response's
 RegistryErrorList with status Failure; nothing here raises for a bad request.
+
+Given a `DocumentAccess` (profiles.access) and the request's context, what the query found is
+screened before it is answered (screening.py): documents the verdict does not allow are left
+out, a refused request is answered Failure with LocalPolicyRestrictionError, and the
+verdict's response slots go into rs:ResponseSlotList.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from lxml import etree
 from sqlalchemy import Connection
 
+from profiles.access import DocumentAccess, add_response_slots, refusal_issue
 from profiles.errors import Status
 from profiles.responses import adhoc_query_response
 
 from . import find, get, related
 from .request import ReturnType, StoredQuery, decode_request
 from .results import Found, answer
+from .screening import screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +79,25 @@ def run_stored_query(conn: Connection, query: StoredQuery, result_limit: int) ->
 
 
 def answer_stored_query(conn: Connection, request: etree._Element,
-                        options: QueryOptions = QueryOptions()) -> etree._Element:
-    """query:AdhocQueryResponse answering the query:AdhocQueryRequest `request`."""
+                        options: QueryOptions = QueryOptions(), *, access: DocumentAccess | None = None,
+                        context: Mapping[str, Any] | None = None) -> etree._Element:
+    """query:AdhocQueryResponse answering the query:AdhocQueryRequest `request`; screened by
+    `access` in `context` when both are given."""
     query, issues = decode_request(request, options.transaction)
     if query is None:
         return adhoc_query_response(issues, [], status=Status.FAILURE)
     found = run_stored_query(conn, query, options.result_limit)
-    return answer(conn, query, found, result_limit=options.result_limit,
-                  home=options.home_community_id, single_patient=options.transaction != "ITI-51",
-                  warnings=[issue for issue in issues if not issue.is_error])
+    slots = ()
+    if access is not None and context is not None:
+        found, verdict = screen(conn, found, request, access, context)
+        if verdict.refusal is not None:
+            return adhoc_query_response([refusal_issue(verdict)], [], status=Status.FAILURE)
+        slots = verdict.response_slots
+    response = answer(conn, query, found, result_limit=options.result_limit,
+                      home=options.home_community_id, single_patient=options.transaction != "ITI-51",
+                      warnings=[issue for issue in issues if not issue.is_error])
+    add_response_slots(response, slots)
+    return response
 
 
 __all__ = [

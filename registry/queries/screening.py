@@ -1,0 +1,47 @@
+"""What a stored query found, screened by the deployment's access policy (profiles.access)
+before it is answered.
+
+The registry decides nothing here: it hands the DocumentEntries the query found (decoded from
+their stored XML) and the patients the query names to the `DocumentAccess` it was given, and
+leaves out what the verdict does not allow — the DocumentEntries and every Association whose
+source or target is one of them — as if the registry did not hold them (ITI TF-2 3.18.4.1.3:
+a registry may answer less than it holds because of local policy). The patients of what is
+left are counted again, so a hidden document of another patient cannot make the answer
+XDSResultNotSinglePatient. A refused request answers nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import Connection
+
+from profiles.access import DocumentAccess, Verdict, decode_entries, query_patient_ids
+from registry.store import get_associations, patient_ids_of, xml_of
+
+from .results import NOTHING, Found
+
+
+def screen(conn: Connection, found: Found, request: etree._Element, access: DocumentAccess,
+           context: Mapping[str, Any]) -> tuple[Found, Verdict]:
+    """`found` without what `access` does not allow, and the verdict."""
+    entries = decode_entries(xml for _, xml in xml_of(conn, found.documents)) if found.documents else []
+    verdict = access.visible(context, entries, query_patient_ids(request))
+    if verdict.refusal is not None:
+        return NOTHING, verdict
+    hidden = set(found.documents) - verdict.allowed
+    return (_without(conn, found, hidden) if hidden else found), verdict
+
+
+def _without(conn: Connection, found: Found, hidden: set[str]) -> Found:
+    documents = [uuid for uuid in found.documents if uuid not in hidden]
+    kept_links = {a.entry_uuid for a in get_associations(conn, found.associations)
+                  if a.source not in hidden and a.target not in hidden}
+    objects = [*found.submission_sets, *documents, *found.folders]
+    patients = frozenset(p for p in patient_ids_of(conn, objects).values() if p) if objects else frozenset()
+    return Found(found.submission_sets, documents, found.folders,
+                 [uuid for uuid in found.associations if uuid in kept_links], patients)
+
+
+__all__ = ["screen"]
