@@ -11,8 +11,9 @@
   against `tls_ca_file` (the system CAs when empty), and the node presents
   `tls_client_cert_file`/`tls_client_key_file`, by default its own certificate (node
   certificates carry both serverAuth and clientAuth). `community_tls` applies an XCA
-  community's overrides from the communities file; `client_context` builds one for any files. The context goes to httpx as `verify=`, which carries the
-  client certificate too (httpx 0.28 deprecates its separate `cert=` and string `verify=`).
+  community's overrides from the communities file; `client_context` builds one for any files.
+  The context goes to httpx as `verify=`, which carries the client certificate too (httpx 0.28
+  deprecates its separate `cert=` and string `verify=`).
 
 Contexts are built once per process and files (a forked gunicorn worker builds its own) and
 shared by every connection; a file that cannot be loaded is a SettingsError naming the setting.
@@ -24,9 +25,12 @@ import os
 import ssl
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from xca_gateway.communities import Community
 
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
 CLIENT_AUTH_MODES = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
@@ -55,7 +59,7 @@ def outbound_certificate(settings: Settings) -> tuple[str, str]:
     return settings.tls_cert_file, settings.tls_key_file
 
 
-def community_tls(settings: Settings, community: Any) -> ssl.SSLContext:
+def community_tls(settings: Settings, community: Community) -> ssl.SSLContext:
     """The outbound context for one XCA community: its `tls_*` overrides (communities file),
     else the node's. A community naming its own certificate uses its own key too."""
     cert, key = outbound_certificate(settings)
