@@ -18,7 +18,8 @@ from . import __version__
 from .settings import ACTORS, PROFILES, TLS_CLIENT_AUTH, Settings, SettingsError, load_settings
 
 #: modules adding subcommands (xdsno.<name>.add_commands)
-COMMAND_MODULES: tuple[str, ...] = ("patients_cli", "validate_cli", "codes_cli", "documents_cli", "certs_cli")
+COMMAND_MODULES: tuple[str, ...] = ("patients_cli", "validate_cli", "codes_cli", "documents_cli", "certs_cli",
+                                     "audit_cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
