@@ -355,12 +355,16 @@ def test_a_denial_by_the_access_policy_is_a_serious_failure(tmp_path):
 
 
 def test_a_break_the_glass_override_is_flagged(tmp_path):
-    endpoint, store = _policy_endpoint(tmp_path, {"allowed": True, "rule": "emergency", "override": True, "hidden": 0})
+    decision = {"allowed": True, "rule": "permit", "reason": "", "override": True, "hidden": 0,
+                "override_reason": "purpose of use BTG", "overridden_documents": ("2.25.7",)}
+    endpoint, store = _policy_endpoint(tmp_path, decision)
     content_type, body = request_bytes(ITI18, find_documents(PATIENT))
     call_wsgi(endpoint, body, content_type)
     [record] = store.records()
     assert record.outcome is Outcome.SUCCESS and record.override
-    assert access_log(store, PATIENT)[0]["override"] is True
+    assert record.policy.overridden_documents == ("2.25.7",)
+    entry = access_log(store, PATIENT)[0]
+    assert (entry["override"], entry["override_reason"]) == (True, "purpose of use BTG")
 
 
 # --- the citizen's access log -----------------------------------------------------------------

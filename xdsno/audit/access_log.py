@@ -7,7 +7,9 @@ audit store:
 
     {"time", "transaction", "access": "query"|"retrieve", "outcome": "success"|"partial"|"denied"|"failed",
      "user": {"name", "role", "organization", "organization_number", "point_of_care", "department"},
-     "purpose", "override", "documents": [uniqueId, ...], "community"}
+     "purpose", "override", "override_reason", "documents": [uniqueId, ...], "community"}
+
+An emergency or consent override (break the glass) is shown as such, with its reason.
 
 Only names and organisation numbers are shown; the SAML NameID, HPR number and assertion are
 not. Every text shown is scrubbed of anything shaped like a Norwegian person number
@@ -47,6 +49,7 @@ def access_entry(record: AuditRecord, patient: str) -> dict[str, Any]:
         "user": _user(user),
         "purpose": _purpose(user),
         "override": record.override,
+        "override_reason": scrub(record.policy.override_reason) if record.override else "",
         "documents": [d.unique_id for d in record.documents
                       if d.returned is not False and d.patient_id in ("", patient)],
         "community": record.home_community_id,

@@ -11,8 +11,9 @@ Anything below the router may add to the record through `environ["xdsno.audit"]`
 created per request (NOTES_KEY):
 - `"patients"`: patient ids (CX) and `"documents"`: document uniqueIds the request concerned;
 - `"decision"`: the access policy's decision (xdsno.policy `Decision`, or a dict with the same
-  names: allowed/denied, reason, rule, override, hidden) — a denial makes the outcome a
-  serious failure, an override (break the glass) is flagged.
+  names: allowed/denied, reason, rule, override, hidden, and optionally override_reason,
+  overridden_documents, hidden_documents) — a denial makes the outcome a serious failure, an
+  override (break the glass, consent) is flagged with the documents it showed.
 
 `AuditedAdmin` wraps the administrative JSON calls (known patients, patient blocks, the audit
 log itself): the method and path, the patients named in the JSON body or `?patient=`, the HTTP
@@ -210,7 +211,10 @@ def policy_note(decision: Any) -> PolicyNote | None:
     if denied is None:
         denied = not get("allowed", True)
     return PolicyNote(denied=bool(denied), reason=str(get("reason", "") or ""), rule=str(get("rule", "") or ""),
-                      override=bool(get("override", False)), hidden=int(get("hidden", 0) or 0))
+                      override=bool(get("override", False)), hidden=int(get("hidden", 0) or 0),
+                      override_reason=str(get("override_reason", "") or ""),
+                      overridden_documents=tuple(map(str, get("overridden_documents", ()) or ())),
+                      hidden_documents=tuple(map(str, get("hidden_documents", ()) or ())))
 
 
 def _capturing(start_response: Callable, status: list[int]) -> Callable:

@@ -241,7 +241,8 @@ def _policy(record: AuditRecord) -> dict[str, Any]:
     entity = _entity("2", "System Object", "13", "Security Resource", {"display": policy.rule or "access policy"})
     entity["detail"] = [{"type": name, "valueString": str(value)} for name, value in (
         ("denied", policy.denied), ("override", policy.override), ("hidden", policy.hidden),
-        ("reason", policy.reason)) if value not in ("", None)]
+        ("reason", policy.reason), ("override_reason", policy.override_reason),
+        ("overridden_documents", " ".join(policy.overridden_documents))) if value not in ("", None)]
     return entity
 
 

@@ -119,6 +119,9 @@ class PolicyNote:
     rule: str = ""
     override: bool = False
     hidden: int = 0
+    override_reason: str = ""
+    overridden_documents: tuple[str, ...] = ()
+    hidden_documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
