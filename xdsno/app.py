@@ -3,7 +3,8 @@
 One port serves every enabled actor at a fixed path (README "Endpoints"); `/health`
 answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
 each serves; `POST /validate` judges a message against a profile (xdsno.validate_http); with
-the registry, `/admin/patients` feeds known patients (loopback use only). With XUA configured,
+the registry, `/admin/patients` feeds known patients and `/admin/blocks` manages the patients'
+blocks (xdsno.policy; loopback use only). With XUA configured,
 every SOAP router verifies the wsse:Security assertion and requires it where `xua_required`
 says (xdsno.xua.enforcement). Every SOAP request and admin call leaves one audit record
 (xdsno.audit); `GET /admin/audit` and `GET /innsynslogg` read them (loopback only).
@@ -44,6 +45,10 @@ def build_app(settings: Settings) -> PathDispatcher:
         from .registry_node import ADMIN_PATIENTS_PATH, patients_admin_app
 
         mounts[ADMIN_PATIENTS_PATH] = patients_admin_app(settings)
+        from .policy.admin import ADMIN_BLOCKS_PATH
+        from .policy_node import blocks_admin_app
+
+        mounts[ADMIN_BLOCKS_PATH] = blocks_admin_app(settings)
     # last: every SOAP endpoint and /admin/* call mounted above gets its audit record
     return PathDispatcher(install_audit(mounts, settings, ENDPOINT_PATHS))
 

@@ -4,7 +4,8 @@ One SQLAlchemy engine per process and database URL: `build_app` runs once per pr
 (waitress) or once per gunicorn worker after the fork, and a forked worker never reuses a
 connection pool of its parent (the cache is keyed by process id). The schema is created (or
 migrated) when the engine is first built. The repository, when co-located, gets the same
-`RegistryService` in-process through `registry_service(settings)`.
+`RegistryService` in-process through `registry_service(settings)`. ITI-18 answers are screened
+by the access policy (xdsno.policy_node, channel "registry").
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def registry_service(settings: Settings) -> RegistryService:
     """This process's RegistryService for `settings`."""
     key = (os.getpid(), settings)
     engine = registry_engine(settings)
+    access = _document_access(settings)  # outside the lock: it takes the engine too
     with _lock:
         service = _services.get(key)
         if service is None:
@@ -60,9 +62,16 @@ def registry_service(settings: Settings) -> RegistryService:
                 known_patients_only=settings.known_patients_only,
                 query_result_limit=settings.query_result_limit,
                 home_community_id=settings.home_community_id or None,
+                document_access=access,
             )
             _services[key] = service
         return service
+
+
+def _document_access(settings: Settings):
+    from .policy_node import document_access
+
+    return document_access(settings, "registry")
 
 
 def registry_router(settings: Settings) -> SoapRouter:

@@ -7,7 +7,8 @@
 - registry: `registry_url` when set (ITI-42 over SOAP; https with the node's client certificate,
   xdsno.tls); else the co-located registry
   in-process when the registry actor runs on this node; else the node cannot start;
-- repositoryUniqueId, profile (with its extras), strict and patient domains from the settings.
+- repositoryUniqueId, profile (with its extras), strict and patient domains from the settings;
+- ITI-43 screened by the access policy (xdsno.policy_node, channel "repository").
 
 One service per process and settings, like the registry's: `build_app` runs once per process
 (waitress) or per gunicorn worker after the fork. The XCA Responding Gateway gets the same
@@ -25,6 +26,7 @@ from repository.service import RepositoryService
 from repository.store import BlobStoreError, open_blob_store
 from soap.router import SoapRouter
 
+from .policy_node import document_access
 from .profiles_setup import profile_and_extras
 from .settings import Settings, SettingsError
 from .tls import outbound_tls
@@ -83,4 +85,5 @@ def _build(settings: Settings) -> RepositoryService:
         blob_store(settings), open_document_index(index_url(settings)), registry_client(settings), profile,
         repository_unique_id=settings.repository_unique_id, strict=settings.strict,
         patient_domains=settings.patient_domains, validation_extras=extras,
+        document_access=document_access(settings, "repository"),
     )

@@ -105,6 +105,10 @@ class Settings:
     #: clock skew allowed on NotBefore, NotOnOrAfter and IssueInstant
     xua_clock_skew_seconds: int = 300
 
+    # --- access policy (xdsno.policy): who sees which documents (PROFILE.md §5-§6)
+    #: TOML policy file (format: xdsno/policy/default_policy.toml); empty means that bundled default
+    policy_file: str = ""
+
     # --- XCA initiating gateway
     #: TOML file listing the Responding Gateways (xca_gateway.communities); empty means none
     communities_file: str = ""

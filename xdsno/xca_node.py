@@ -7,6 +7,7 @@ The gateway fronts this community's registry and repositories (ITI TF-1 18.2.2):
   the `repository` actor runs here, plus every `repositoryUniqueId=URL` of
   `responding_repositories`, asked with ITI-43 over SOAP.
 Both over https present the node's client certificate and verify the server (xdsno.tls, ITI-19).
+ITI-38/39 answers are screened by the access policy (xdsno.policy_node, channel "xca_responding").
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from xca_gateway.endpoints import build_responding_router
 from xca_gateway.local import LocalRegistry, LocalRepository, SoapRegistry, SoapRepository
 from xca_gateway.responding import RespondingGateway
 
+from .policy_node import document_access
 from .settings import Settings, SettingsError
 from .tls import outbound_tls
 
@@ -24,7 +26,8 @@ def responding_gateway(settings: Settings) -> RespondingGateway:
     if not settings.home_community_id.startswith("urn:oid:"):
         raise SettingsError(f"home_community_id {settings.home_community_id!r} is not urn:oid:<OID> "
                             "(ITI TF-2 3.38.4.1.2.1)")
-    return RespondingGateway(settings.home_community_id, _registry(settings), _repositories(settings))
+    return RespondingGateway(settings.home_community_id, _registry(settings), _repositories(settings),
+                             document_access=document_access(settings, "xca_responding"))
 
 
 def responding_router(settings: Settings) -> SoapRouter:
