@@ -421,6 +421,8 @@ def node(tmp_path_factory, receivers):
 def xua(name: str = "Kari Nordmann", **attributes) -> etree._Element:
     spec = fresh_spec(name_id=USER_FNR)
     spec.attributes["urn:oasis:names:tc:xacml:1.0:subject:subject-id"] = [name]
+    # the patient asked about, as a real assertion names it (the access policy refuses another)
+    spec.attributes["urn:oasis:names:tc:xacml:1.0:resource:resource-id"] = [PATIENT]
     spec.attributes.update(attributes)
     return security_header(signed_assertion(spec))
 
