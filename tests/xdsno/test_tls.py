@@ -385,3 +385,15 @@ def test_optional_client_certificates_open_only_health(pki, tmp_path):
         assert reply.fault is None and read_registry_response(reply.body)[0] is Status.SUCCESS
         with pytest.raises(httpx.TransportError, match="UNKNOWN_CA"):  # one it is shown is still verified
             httpx.get(node.url("/health"), verify=pki.context("stranger"))
+
+
+def test_federation_check_passes_over_mutual_tls(tmp_path):
+    """scripts/federation.py --tls, with one enterprise to keep it short."""
+    from scripts.federation import publish_documents, start_federation
+    from scripts.federation_check import run_check
+
+    with start_federation(tmp_path, enterprises=ENTERPRISES[:1], tls=True) as federation:
+        assert federation.initiating_url.startswith("https://")
+        assert 'query_url = "https://' in federation.communities_file.read_text()
+        assert publish_documents(federation)
+        assert run_check(federation) == 0
