@@ -6,6 +6,9 @@ streams into a fresh `BlobWriter` while the request is still being read, so no d
 ever held whole in memory. A document that is not kept is deleted from the store:
 `discard()` (the message failed while being read) or `close()` (the exchange is over and
 nobody called `keep()`, e.g. a part no xdsb:Document refers to, or a failed submission).
+When the store fails while a part arrives (e.g. the S3 server is down), the part is dropped,
+the rest of it is read and ignored, and `failure` says why: the submission is then answered
+with XDSRepositoryError instead of breaking off the request.
 
 Content that did not come through such a sink — inline base64 in xdsb:Document (XOP's
 unoptimized form), or an attachment in another sink — is copied into the store in chunks by
@@ -20,6 +23,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from lxml import etree
+
+from .store import BlobStoreError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,8 @@ class IncomingDocument:
         self._complete = False
         self._kept = False
         self._dropped = False
+        #: the store's error when it could not take the document (nothing of it stays stored)
+        self.failure: BlobStoreError | None = None
 
     @property
     def key(self) -> str:
@@ -59,11 +66,25 @@ class IncomingDocument:
         return self._complete and not self._dropped
 
     def write(self, chunk: bytes) -> None:
-        self._writer.write(chunk)
+        if self.failure is None:
+            try:
+                self._writer.write(chunk)
+            except BlobStoreError as exc:
+                self._fail(exc)
 
     def close_part(self) -> None:
-        self._writer.close_part()
-        self._complete = True
+        if self.failure is None:
+            try:
+                self._writer.close_part()
+            except BlobStoreError as exc:
+                self._fail(exc)
+            else:
+                self._complete = True
+
+    def _fail(self, exc: BlobStoreError) -> None:
+        log.error("blob store failed while storing document blob %s: %s", self._writer.key, exc)
+        self.failure = exc
+        self.drop()
 
     def open(self):
         """A fresh reader over the complete blob (soap.mtom Attachment.open)."""

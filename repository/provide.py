@@ -133,10 +133,17 @@ class _Job:
         issues = []
         for document_id, element in elements.items():
             try:
-                self.documents[document_id] = self._stored(request, element)
+                document = self._stored(request, element)
             except InvalidContent as exc:
                 issues.append(Issue(ErrorCode.REPOSITORY_ERROR, f"Document {document_id}: {exc}",
                                     location=document_id))
+                continue
+            if document.failure is not None:  # details in the log, not for the client
+                issues.append(Issue(ErrorCode.REPOSITORY_ERROR, f"Document {document_id}: the repository's "
+                                    "document store failed while storing it; nothing was stored, try again "
+                                    "later", location=document_id))
+                continue
+            self.documents[document_id] = document
         return issues
 
     def _stored(self, request, element: etree._Element) -> IncomingDocument:
@@ -144,7 +151,8 @@ class _Job:
         if attachment is None:
             return store_base64(self._store, element)
         handle = attachment.handle
-        if isinstance(handle, IncomingDocument) and handle.complete and handle not in self.documents.values():
+        if isinstance(handle, IncomingDocument) and (handle.failure is not None or (
+                handle.complete and handle not in self.documents.values())):
             return handle
         # a part in another kind of sink, or one part named by two Documents: each gets its own blob
         with attachment.open() as stream:

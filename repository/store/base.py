@@ -108,7 +108,8 @@ class WriterBase:
     """Hashing, sizing and the writing → complete | discarded state machine of a writer.
 
     Subclasses implement `_write(chunk)`, `_complete()` (make the blob visible), `_abort()`
-    (drop an unfinished blob) and `_remove()` (delete a completed blob).
+    (drop an unfinished blob) and `_remove()` (delete a completed blob); `_abort()` and
+    `_remove()` may be called again after they failed, and must then finish the job.
     """
 
     def __init__(self, store: BlobStore, key: str):
@@ -149,16 +150,22 @@ class WriterBase:
         """Drop what was written, whether or not the blob was completed. Idempotent.
 
         Runs on error paths, so a store failure here is logged, not raised: it must not hide
-        the error that caused the discard.
+        the error that caused the discard. The store's `janitor` (when it has one) tries the
+        removal again later, so a blob or upload is not left behind for good when the store
+        was down at the time (see repository.store.janitor).
         """
         state, self._state = self._state, "discarded"
+        removal = {"writing": self._abort, "complete": self._remove}.get(state)
+        if removal is None:
+            return
         try:
-            if state == "writing":
-                self._abort()
-            elif state == "complete":
-                self._remove()
+            removal()
         except BlobStoreError as exc:
-            log.warning("could not discard blob %s: %s", self.key, exc)
+            janitor = getattr(self._store, "janitor", None)
+            log.warning("could not discard blob %s: %s%s", self.key, exc,
+                        "; retrying in the background" if janitor is not None else "")
+            if janitor is not None:
+                janitor.retry(f"blob {self.key}", removal)
 
     def open(self) -> BlobReader:
         """A fresh reader over the completed blob (what soap's Attachment.open() returns)."""

@@ -22,8 +22,10 @@ import logging
 
 import urllib3
 from minio.datatypes import Part
+from minio.error import S3Error
 
 from repository.store.base import BlobStoreError, ReaderBase, WriterBase, check_key, new_key
+from repository.store.janitor import Janitor
 from repository.store.s3_client import S3Errors, make_client, split_endpoint
 
 __all__ = ["S3BlobStore", "MIN_PART_SIZE", "DEFAULT_PART_SIZE"]
@@ -52,6 +54,8 @@ class S3BlobStore:
         self.url = f"{'https' if secure else 'http'}://{host}"
         self.client = make_client(host, access_key, secret_key, secure=secure, region=region)
         self.errors = S3Errors(self.url, bucket)
+        #: retries removals that failed while the server was unreachable (repository.store.janitor)
+        self.janitor = Janitor(f"s3 {self.url}/{bucket}")
         self._ensure_bucket(region)
 
     def _ensure_bucket(self, region: str | None) -> None:
@@ -105,6 +109,7 @@ class _S3Writer(WriterBase):
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[Part] = []
+        self._object_sent = False  # a PutObject / CompleteMultipartUpload went out
 
     def _write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -130,6 +135,7 @@ class _S3Writer(WriterBase):
     def _complete(self) -> None:
         if self._upload_id is None:
             data, self._buffer = bytes(self._buffer), bytearray()
+            self._object_sent = True
             with self._errors("PutObject", self.key):
                 # part_size: minio would otherwise split anything above 5 MiB into parts.
                 self._client.put_object(self._store.bucket, self.key, io.BytesIO(data), len(data),
@@ -137,17 +143,27 @@ class _S3Writer(WriterBase):
             return
         if self._buffer:
             self._send_part()
+        self._object_sent = True
         with self._errors("CompleteMultipartUpload", self.key):
             self._client._complete_multipart_upload(
                 self._store.bucket, self.key, self._upload_id, self._parts)
         self._upload_id = None
 
     def _abort(self) -> None:
+        """Abort the upload and, if a PutObject or CompleteMultipartUpload was sent, delete the
+        object: its answer may have been lost after the server stored it. Repeatable."""
         self._buffer = bytearray()
-        upload_id, self._upload_id = self._upload_id, None
-        if upload_id is not None:
+        if self._upload_id is not None:
             with self._errors("AbortMultipartUpload", self.key):
-                self._client._abort_multipart_upload(self._store.bucket, self.key, upload_id)
+                try:
+                    self._client._abort_multipart_upload(self._store.bucket, self.key, self._upload_id)
+                except S3Error as exc:
+                    if exc.code != "NoSuchUpload":  # an earlier attempt did it, its answer lost
+                        raise
+            self._upload_id = None
+        if self._object_sent:
+            self._store.delete(self.key)
+            self._object_sent = False
 
 
 class _S3Reader(ReaderBase):

@@ -104,6 +104,41 @@ def mtom_request(built: Submission, documents: dict[str, bytes],
     return request_bytes(PROVIDE_AND_REGISTER, body, attachments=parts, mtom=True)
 
 
+class UnreliableStore(MemoryBlobStore):
+    """A MemoryBlobStore that fails like an unreachable S3 server while `down`: a writer once it
+    has taken `fail_after` bytes, and every delete. Its janitor retries only when told
+    (`janitor.run_due()`), with no pause."""
+
+    def __init__(self, fail_after: int = 0):
+        from repository.store.janitor import Janitor
+
+        super().__init__()
+        self.down = False
+        self.fail_after = fail_after
+        self.janitor = Janitor("unreliable", first_delay=0, background=False)
+
+    def writer(self, prefix: str = ""):
+        from repository.store.base import BlobStoreError, new_key
+        from repository.store.memory import _MemoryWriter
+
+        store = self
+
+        class Writer(_MemoryWriter):
+            def _write(self, chunk: bytes) -> None:
+                if store.down and self.size > store.fail_after:
+                    raise BlobStoreError("S3 server unreachable (UploadPart): connection refused")
+                super()._write(chunk)
+
+        return Writer(self, new_key(prefix))
+
+    def delete(self, key: str) -> None:
+        from repository.store.base import BlobStoreError
+
+        if self.down:
+            raise BlobStoreError("S3 server unreachable (DeleteObject): connection refused")
+        super().delete(key)
+
+
 class FakeRegistry:
     """A registry client that records each SubmitObjectsRequest and answers as told."""
 

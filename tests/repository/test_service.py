@@ -359,3 +359,43 @@ def test_one_part_named_by_two_documents_gives_each_its_own_blob(node):
     rows = node.service.index.get_many(e.unique_id for e in built.document_entries)
     assert len({row.blob_key for row in rows.values()}) == 2
     assert list(node.store.blobs.values()) == [b"shared bytes"] * 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_store_failing_mid_document_is_a_repository_error_and_nothing_stays(tmp_path, mode):
+    """The blob store (S3) goes down while a document arrives: Failure with XDSRepositoryError
+    (the rest of the request is read and ignored), the registry is not asked, and no blob stays."""
+    store = support.UnreliableStore(fail_after=1000)
+    node = make_node(tmp_path, store=store)
+    built = support.submission()
+    documents = {entry_id: data * 100 for entry_id, data in support.contents(built).items()}
+    store.down = True
+    status, issues = provide(node, mode, built, documents)
+    assert (status, sorted(set(codes(issues)))) == (Status.FAILURE, ["XDSRepositoryError"])
+    assert {issue.location for issue in issues} == {samples.DOCUMENT_1, samples.DOCUMENT_2}
+    assert all("document store failed" in issue.context for issue in issues)
+    assert "unreachable" not in str(issues)  # the store's details stay in the log
+    assert node.registry.requests == []
+    assert_nothing_stored(node)
+
+
+def test_blobs_the_store_could_not_remove_are_removed_once_it_is_back(tmp_path):
+    """The registry refuses, and the store is down when the blobs are to be removed: the
+    removals wait in the store's janitor and happen once the store answers again."""
+    store = support.UnreliableStore()
+    node = make_node(tmp_path, support.refusing_registry(), store=store)
+    built = support.submission()
+    registry = node.service._provide._registry
+    real_register = registry.register
+
+    def register_then_store_down(request):
+        store.down = True  # after the blobs were written, before they are removed
+        return real_register(request)
+
+    registry.register = register_then_store_down
+    assert node.provide_mtom(built, support.contents(built))[0] is Status.FAILURE
+    assert len(store.blobs) == 2 and len(store.janitor.pending()) == 2
+    assert store.janitor.run_due() == 2  # still down: kept for later
+    store.down = False
+    assert store.janitor.run_due() == 0
+    assert_nothing_stored(node)

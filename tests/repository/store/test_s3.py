@@ -8,6 +8,7 @@ import os
 import time
 
 import pytest
+import urllib3
 from minio import Minio
 from minio.error import S3Error
 
@@ -192,6 +193,54 @@ def test_discard_logs_rather_than_raises_when_abort_fails(s3, monkeypatch, caplo
         writer.discard()
     assert "could not discard blob" in caplog.text and "MethodNotAllowed" in caplog.text
     abort(s3.bucket, writer.key, upload_id)
+
+
+def wait_until_nothing_pending(store, seconds: float = 20) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while store.janitor.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return store.janitor.pending()
+
+
+def test_an_abort_that_failed_is_retried_until_the_upload_is_gone(s3, monkeypatch):
+    """The server was unreachable when the upload was to be aborted: the janitor aborts it later."""
+    writer = s3.writer()
+    writer.write(os.urandom(s3.part_size + 1))
+    upload_id = writer._upload_id
+    abort = s3.client._abort_multipart_upload
+    calls = []
+
+    def unreachable_once(bucket, key, upload, *args, **kwargs):
+        if key == writer.key:  # (an earlier test's retries come through here too)
+            calls.append(key)
+        if calls == [key]:
+            raise urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+        return abort(bucket, key, upload, *args, **kwargs)
+
+    monkeypatch.setattr(s3.client, "_abort_multipart_upload", unreachable_once)
+    writer.discard()
+    assert open_uploads(s3, writer.key) == [upload_id]  # left for now, not forgotten
+    assert wait_until_nothing_pending(s3) == []
+    assert calls == [writer.key] * 2 and open_uploads(s3, writer.key) == []
+
+
+@pytest.mark.parametrize("size", [1000, 8 * MiB + 1], ids=["put_object", "multipart"])
+def test_an_object_stored_whose_answer_was_lost_is_deleted(s3, monkeypatch, size):
+    """PutObject / CompleteMultipartUpload reached the server, the answer did not come back:
+    the writer fails, and the object the server did store is deleted, not orphaned."""
+    name = "put_object" if size < s3.part_size else "_complete_multipart_upload"
+    send = getattr(s3.client, name)
+
+    def answer_lost(*args, **kwargs):
+        send(*args, **kwargs)
+        raise urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+
+    monkeypatch.setattr(s3.client, name, answer_lost)
+    writer = s3.writer()
+    writer.write(os.urandom(size))
+    with pytest.raises(BlobStoreError, match="Connection aborted"):
+        writer.close_part()
+    assert not s3.exists(writer.key) and open_uploads(s3, writer.key) == []
 
 
 def test_a_reader_abandoned_mid_way_releases_its_connection(s3):
