@@ -591,3 +591,33 @@ def test_audit_reads_are_loopback_only_and_checked(node):
     since = node.store.records(limit=100000)[-1].recorded
     records = httpx.get(node.server.url("/admin/audit"), params={"since": since}).json()["records"]
     assert records and all(r["recorded"] >= since for r in records)
+
+
+@pytest.mark.integration
+def test_the_access_policy_decisions_are_recorded(node):
+    """Last in the module: the block it adds hides a document from later queries."""
+    blocked = publish(node)[0]
+    block = {"patient": PATIENT, "document_unique_id": blocked, "hpr_number": "565505933", "note": "ikke fastlegen"}
+    record = one_record(node, lambda: httpx.post(node.server.url("/admin/blocks"), json=block).raise_for_status())
+    assert (record.event.name, record.event.action, record.patients) == ("POST blocks", "C", (PATIENT,))
+
+    def query(**attributes):
+        with SoapClient(node.server.url("/registry")) as client:
+            return client.call(ITI18, find_documents(attributes.pop("patient", PATIENT)), headers=[xua(**attributes)])
+
+    hidden = one_record(node, query)
+    assert hidden.outcome is Outcome.SUCCESS and hidden.policy.hidden >= 1 and not hidden.policy.override
+    assert blocked not in {d.unique_id for d in hidden.documents}
+    btg = {"urn:oasis:names:tc:xacml:2.0:action:purpose": [("BTG", "2.16.840.1.113883.1.11.20448", "Break the glass")]}
+    override = one_record(node, lambda: query(**btg))
+    assert override.override and blocked in override.policy.overridden_documents
+    assert blocked in {d.unique_id for d in override.documents}
+    denied = one_record(node, lambda: query(patient=samples.OTHER_PATIENT_ID))
+    assert denied.outcome is Outcome.SERIOUS_FAILURE and denied.policy.denied
+    assert denied.policy.rule == "patient-match" and denied.patients == (samples.OTHER_PATIENT_ID,)
+    entries = httpx.get(node.server.url("/innsynslogg"), params={"patient": PATIENT}).json()["entries"]
+    last = entries[-2:]  # the hidden one, then the override
+    assert blocked not in last[0]["documents"] and last[1]["override"] and blocked in last[1]["documents"]
+    assert last[1]["purpose"] == "Break the glass" and last[1]["override_reason"]
+    other = httpx.get(node.server.url("/innsynslogg"), params={"patient": samples.OTHER_PATIENT_ID}).json()
+    assert other["entries"][-1]["outcome"] == "denied"
