@@ -181,4 +181,5 @@ class FhirReceiver(_Receiver):
     def record_ids(self) -> set[str]:
         with self.lock:
             events = list(self.events)
-        return {tag["code"] for event in events for tag in event["meta"]["tag"] if tag["system"] == "urn:xdsno:audit-record"}
+        return {tag["code"] for event in events for tag in event["meta"]["tag"]
+                if tag["system"] == "urn:xdsno:audit-record"}

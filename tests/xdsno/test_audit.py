@@ -154,7 +154,8 @@ def test_dicom_audit_message_names_every_participant():
     objects = {o.get("ParticipantObjectTypeCodeRole"): o for o in root.iterfind("ParticipantObjectIdentification")}
     assert objects["1"].get("ParticipantObjectID") == PATIENT
     assert base64.b64decode(objects["24"].findtext("ParticipantObjectQuery")) == b"<rim:AdhocQuery/>"
-    details = {d.get("type"): base64.b64decode(d.get("value")).decode() for d in objects["3"].iterfind("ParticipantObjectDetail")}
+    details = {d.get("type"): base64.b64decode(d.get("value")).decode()
+               for d in objects["3"].iterfind("ParticipantObjectDetail")}
     assert details == {"Repository Unique Id": "1.2.3", "ihe:homeCommunityID": HOME}
     assert root.find("AuditSourceIdentification").get("AuditSourceID") == "node.example"
 
@@ -167,7 +168,8 @@ def test_fhir_audit_event_follows_balp():
     assert event["subtype"] == [{"system": "urn:ihe:event-type-code", "code": "ITI-18",
                                  "display": "Registry Stored Query"}]
     assert event["meta"]["profile"] == [fhir.SAML_PROFILE]
-    assert event["purposeOfEvent"][0]["coding"][0] == {"code": "TREAT", "system": fhir.ACT_REASON, "display": "Treatment"}
+    assert event["purposeOfEvent"][0]["coding"][0] == {"code": "TREAT", "system": fhir.ACT_REASON,
+                                                       "display": "Treatment"}
     agents = {agent["type"]["coding"][0]["code"]: agent for agent in event["agent"]}
     assert agents["110153"]["network"] == {"address": "127.0.0.1", "type": "2"} and not agents["110153"]["requestor"]
     saml = agents["UserSamlAgent"]

@@ -153,7 +153,7 @@ class AuditRecord:
         return bool(self.policy and self.policy.override)
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = _plain(self)
         data["outcome"] = int(self.outcome)
         return data
 
@@ -167,7 +167,22 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-# --- from_dict: the dataclasses above, rebuilt from their asdict() form
+# --- to_dict / from_dict: plain JSON data (dataclasses.asdict deep-copies and is ~10x slower)
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if dataclasses.is_dataclass(kind):
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        return {name: _plain(getattr(value, name)) for name in names}
+    if kind is tuple or kind is list:
+        return [_plain(item) for item in value]
+    return value
+
 
 _NESTED = {
     "event": EventType, "event_id": Coded, "requestor": Requestor, "user": AuditUser,
