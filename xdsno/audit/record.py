@@ -169,19 +169,21 @@ def now_iso() -> str:
 
 # --- to_dict / from_dict: plain JSON data (dataclasses.asdict deep-copies and is ~10x slower)
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 
 def _plain(value: Any) -> Any:
     kind = type(value)
-    if dataclasses.is_dataclass(kind):
-        names = _FIELD_NAMES.get(kind)
-        if names is None:
-            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
-        return {name: _plain(getattr(value, name)) for name in names}
     if kind is tuple or kind is list:
         return [_plain(item) for item in value]
-    return value
+    try:
+        names = _FIELD_NAMES[kind]
+    except KeyError:
+        names = _FIELD_NAMES[kind] = (tuple(f.name for f in dataclasses.fields(kind))
+                                      if dataclasses.is_dataclass(kind) else None)
+    if names is None:
+        return value
+    return {name: _plain(getattr(value, name)) for name in names}
 
 
 _NESTED = {

@@ -66,6 +66,15 @@ audit_outbox = Table(
     Index("audit_outbox_pending", "destination", "delivered", "due"),
 )
 
+# built once: a statement built per call costs its cache key each time
+_INSERT_RECORD = insert(audit_record)
+_INSERT_PATIENT = insert(audit_patient)
+_INSERT_OUTBOX = insert(audit_outbox)
+_INSERT_DOCUMENT_IGNORING = {
+    "sqlite": sqlite.insert(audit_document_patient).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(audit_document_patient).on_conflict_do_nothing(),
+}
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -90,18 +99,18 @@ class AuditStore:
         """Store `record` and queue it for every destination, in one transaction."""
         body = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
         with self.engine.begin() as conn:
-            seq = conn.execute(insert(audit_record).values(
-                record_id=record.id, recorded=record.recorded, kind=record.event.transaction,
-                outcome=int(record.outcome), body=body,
-            )).inserted_primary_key[0]
+            seq = conn.execute(_INSERT_RECORD, {
+                "record_id": record.id, "recorded": record.recorded, "kind": record.event.transaction,
+                "outcome": int(record.outcome), "body": body,
+            }).inserted_primary_key[0]
             if record.patients:
-                conn.execute(insert(audit_patient), [{"patient_id": p, "seq": seq} for p in set(record.patients)])
+                conn.execute(_INSERT_PATIENT, [{"patient_id": p, "seq": seq} for p in set(record.patients)])
             known = {d.unique_id: d.patient_id for d in record.documents if d.unique_id and d.patient_id}
             if known:
                 _insert_missing(conn, known)
             if destinations:
                 now = time.time()
-                conn.execute(insert(audit_outbox), [
+                conn.execute(_INSERT_OUTBOX, [
                     {"seq": seq, "destination": name, "attempts": 0, "due": now} for name in destinations])
 
     # --- reading
@@ -184,11 +193,9 @@ class AuditStore:
 def _insert_missing(conn, patients_by_document: dict[str, str]) -> None:
     """Insert document → patient rows, leaving rows already there (another thread's too)."""
     rows = [{"unique_id": uid, "patient_id": patient} for uid, patient in patients_by_document.items()]
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        conn.execute(sqlite.insert(audit_document_patient).on_conflict_do_nothing(), rows)
-    elif dialect == "postgresql":
-        conn.execute(postgresql.insert(audit_document_patient).on_conflict_do_nothing(), rows)
+    ignoring = _INSERT_DOCUMENT_IGNORING.get(conn.dialect.name)
+    if ignoring is not None:
+        conn.execute(ignoring, rows)
     else:
         known = set(conn.execute(select(audit_document_patient.c.unique_id).where(
             audit_document_patient.c.unique_id.in_(list(patients_by_document)))).scalars())
