@@ -6,6 +6,7 @@ emergency override (purpose BTG, ACP .7) shows them again and the audit record s
 Blocks are managed with /admin/blocks and `xdsno blocks`."""
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from registry.store import open_engine
 from repository.actions import PROVIDE_AND_REGISTER, RETRIEVE
 from scripts.federation_check import entries, find_documents
 from soap.client import SoapClient
+from tests.databases import KINDS, fresh_database_url
 from tests.repository import support as repo
 from tests.server import running_server
 from tests.xca_gateway.support import retrieve_request as xca_retrieve_request
@@ -47,15 +49,23 @@ def new_patient() -> str:
     return f"P{uuid.uuid4().hex[:12]}^^^&{repo.SAMPLE_DOMAIN}&ISO"
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    base = tmp_path_factory.mktemp("blocks-node")
+@pytest.fixture(scope="module", params=KINDS)
+def node(request, tmp_path_factory):
+    """registry, repository and responding gateway with XUA, on SQLite (the defaults) or on a
+    fresh PostgreSQL database (blocks, registry and audit store there; skipped when none)."""
+    base = tmp_path_factory.mktemp(f"blocks-node-{request.param}")
     cert = base / "issuer.pem"
     cert.write_bytes(issuer_keys().cert_pem)
-    args = ("--profile", "ihe", "--patient-domain", repo.SAMPLE_DOMAIN, "--repository-unique-id", repo.REPOSITORY_ID,
-            "--home-community-id", HOME, "--actor", "registry", "--actor", "repository", "--actor", "xca_responding")
-    with running_server(base / "data", *args, env={"XDSNO_XUA_ISSUER_CERTS": f"{ISSUER}={cert}"}) as server:
-        audit = AuditStore(open_engine(f"sqlite:///{server.data_dir / 'audit.sqlite3'}"))
+    args = ["--profile", "ihe", "--patient-domain", repo.SAMPLE_DOMAIN, "--repository-unique-id", repo.REPOSITORY_ID,
+            "--home-community-id", HOME, "--actor", "registry", "--actor", "repository", "--actor", "xca_responding"]
+    with contextlib.ExitStack() as stack:
+        audit_url = f"sqlite:///{base / 'data' / 'audit.sqlite3'}"
+        if request.param == "postgresql":
+            audit_url = stack.enter_context(fresh_database_url("postgresql"))
+            args += ["--database-url", audit_url]
+        server = stack.enter_context(running_server(base / "data", *args, timeout=60,
+                                                    env={"XDSNO_XUA_ISSUER_CERTS": f"{ISSUER}={cert}"}))
+        audit = AuditStore(open_engine(audit_url))
         yield SimpleNamespace(server=server, audit=audit)
         audit.engine.dispose()
 
