@@ -17,9 +17,9 @@ end), on three fresh databases: `write` for ITI-42, `small` holding 10,000 Docum
 2. FindDocuments (LeafClass, one patient's 20 DocumentEntries; 20 such patients spread through
    the data, asked in turn) p50/p95, in-process: RegistryService.query and serialising the
    answer. `small` and `big` are asked in alternating slices; their ratio is the cost of size.
-   Both are filled by the bulk loader: copies of one registered 20-document submission (a new
-   patient each, canonical XML produced once with ids substituted), written with Core
-   executemany in transactions of 1,000 DocumentEntries.
+   Both are filled by the bulk loader (BulkLoader: copies of one registered 20-document
+   submission, a new patient each, canonical XML produced once with ids substituted), in
+   transactions of 1,000 DocumentEntries; `big` stops early when --load-minutes have passed.
 3. ITI-18 requests/s (that FindDocuments for one patient) through `xdsno serve` over loopback
    (waitress, one keep-alive httpx client) on `small` and on `big`, against a bare waitress WSGI
    app in a process of its own returning the same response bytes; alternating slices.
@@ -55,7 +55,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import httpx  # noqa: E402
 from lxml import etree  # noqa: E402
-from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from profiles.catalog import load_profile  # noqa: E402
@@ -86,6 +86,7 @@ DOCS_PER_PATIENT = 20
 TARGETS = 20
 PATIENTS_PER_TRANSACTION = 50
 PG_PORT = 25450
+LOADER_CACHE_KIB = 2_000_000  # SQLite page cache of the bulk loader's connection
 MAX_CALLS = 1_000_000  # a bound on every timed loop, whatever --seconds says
 UNIQUE_ID_SCHEMES = {DocumentEntryScheme.UNIQUE_ID.value, SubmissionSetScheme.UNIQUE_ID.value}
 
@@ -257,24 +258,55 @@ def _write(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
         cursor.close()
 
 
-def fill(engine: Engine, loader: BulkLoader, entries: int, label: str) -> list[str]:
-    """Load `entries` DocumentEntries (20 per patient); return the TARGETS patients spread among them."""
+def loader_engine(url: str) -> Engine:
+    engine = open_engine(url, pool_size=1)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _loader_pragmas)
+    return engine
+
+
+def _loader_pragmas(dbapi_connection, _record) -> None:
+    # inserts at random UUID keys: the default 2 MB page cache makes a million slow; and the
+    # loader's checkpoints need not wait for the disk (nothing it writes is precious)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size = -{LOADER_CACHE_KIB}")
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.execute("PRAGMA wal_autocheckpoint = 100000")  # pages: fewer, larger checkpoints
+    cursor.close()
+
+
+def fill(url: str, loader: BulkLoader, entries: int, label: str,
+         minutes: float = float("inf")) -> tuple[list[str], int]:
+    """Load `entries` DocumentEntries (20 per patient), or what `minutes` allow; return the
+    TARGETS patients spread among them (those loaded) and the DocumentEntries stored. The loader
+    has an engine of its own: its SQLite settings stay out of the registry's."""
+    engine = loader_engine(url)
+    try:
+        return _fill(engine, loader, entries, label, minutes)
+    finally:
+        engine.dispose()
+
+
+def _fill(engine: Engine, loader: BulkLoader, entries: int, label: str,
+          minutes: float) -> tuple[list[str], int]:
     count = max(entries // DOCS_PER_PATIENT, TARGETS)
     targets = {round((k + 0.5) * count / TARGETS): patient(f"BENCH-T{k:02d}") for k in range(TARGETS)}
     names = [targets.get(i) or patient(f"BENCH-{i:07d}") for i in range(count)]
-    started, step = time.perf_counter(), 1000
-    for start in range(0, count, step):
-        loader.load(engine, names[start:start + step])
+    started, step, loaded = time.perf_counter(), 1000, 0
+    while loaded < count and time.perf_counter() - started < minutes * 60:
+        loader.load(engine, names[loaded:loaded + step])
+        loaded = min(loaded + step, count)
         if count > 5 * step:
-            done = min(start + step, count) * DOCS_PER_PATIENT
+            done = loaded * DOCS_PER_PATIENT
             print(f"  {label}: {done:,} DocumentEntries, {done / (time.perf_counter() - started):,.0f}/s",
                   end="\r", flush=True)
     elapsed = time.perf_counter() - started
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(document_entry)).scalar_one()
     print(f"  {label}: {stored:,} DocumentEntries loaded in {elapsed:,.0f} s "
-          f"({stored / elapsed:,.0f}/s); {load_average()}" + " " * 10)
-    return [targets[k] for k in sorted(targets)]
+          f"({stored / elapsed:,.0f}/s){'' if loaded == count else ' (stopped: --load-minutes)'}; "
+          f"{load_average()}" + " " * 10)
+    return [targets[k] for k in sorted(targets) if k < loaded], stored
 
 
 # --- timed cells ---------------------------------------------------------------------------------
@@ -571,11 +603,12 @@ def run_database(kind: str, args, work: Path) -> list[tuple]:
         try:
             rows = register_part(engines["write"], urls["write"], work, args.seconds, args.rounds)
             loader = BulkLoader()
-            targets = {"small": fill(engines["small"], loader, SMALL, "small"),
-                       "big": fill(engines["big"], loader, args.entries, "big")}
+            targets, _ = fill(urls["small"], loader, SMALL, "small")
+            targets = {"small": targets}
+            targets["big"], entries = fill(urls["big"], loader, args.entries, "big", args.load_minutes)
             rows += query_part(engines["small"], engines["big"], targets["small"], targets["big"],
-                               args.entries, args.seconds, args.rounds)
-            rows += http_query_part(urls, targets, args.entries, work, args.seconds, args.rounds)
+                               entries, args.seconds, args.rounds)
+            rows += http_query_part(urls, targets, entries, work, args.seconds, args.rounds)
             print(f"  plan of the FindDocuments SELECT on big ({kind}):\n{explain(engines['big'], targets['big'][0])}")
         finally:
             for engine in engines.values():
@@ -596,6 +629,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000, help="DocumentEntries of the big database")
     parser.add_argument("--seconds", type=float, default=10.0, help="active time per cell (in --rounds slices)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--load-minutes", type=float, default=120.0,
+                        help="stop loading the big database after this long and measure what is there")
     parser.add_argument("--postgresql-url", help="server to create the databases on (default: own cluster)")
     parser.add_argument("--work-dir", help="folder for SQLite files, logs, the cluster (default: temporary)")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)
