@@ -41,10 +41,17 @@ def document_access(settings: Settings, channel: str) -> PolicyEnforcement:
 
 
 def decision_point(settings: Settings) -> PolicyDecisionPoint:
+    """The policy of `policy_file`; role "*" means every code of Volven 9060 as this node knows
+    it (bundled, or imported into `code_sets_dir`)."""
     try:
-        return PolicyDecisionPoint(load_policy(settings.policy_file or None))
+        policy = load_policy(settings.policy_file or None)
     except PolicyError as exc:
         raise SettingsError(f"policy_file: {exc}") from None
+    from profiles.norway.codesets import load_code_sets
+
+    folder = settings.effective_code_sets_dir
+    roles = load_code_sets(folder if folder.is_dir() else None)["9060"].codes
+    return PolicyDecisionPoint(policy, role_codes=frozenset(roles))
 
 
 def block_store(settings: Settings) -> BlockStore:

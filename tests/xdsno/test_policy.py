@@ -398,3 +398,18 @@ def test_enforcement_refuses_with_the_reason_and_asks_no_registry_for_a_refused_
     verdict = enforcement.retrievable(environ, ["2.25.1"])
     assert verdict.refusal.startswith("purpose of use PAYMENT is not allowed") and asked == []
     assert environ["xdsno.policy.decisions"][0].denied
+
+
+# --- the deployment's policy file -------------------------------------------------------------
+
+def test_policy_file_setting_chooses_the_policy_and_a_bad_one_stops_the_node(tmp_path):
+    from xdsno.policy_node import decision_point
+    from xdsno.settings import SettingsError, load_settings
+
+    strict = tmp_path / "strict.toml"
+    strict.write_text(DEFAULT_POLICY_FILE.read_text(encoding="utf-8").replace('mode = "trusted"', 'mode = "deny"'),
+                      encoding="utf-8")
+    chosen = decision_point(load_settings(environ={}, overrides={"data_dir": tmp_path, "policy_file": str(strict)}))
+    assert chosen.policy.no_assertion == "deny" and chosen.policy.file == str(strict) and "LE" in chosen.role_codes
+    with pytest.raises(SettingsError, match="policy_file: policy file .* does not exist"):
+        decision_point(load_settings(environ={}, overrides={"data_dir": tmp_path, "policy_file": str(tmp_path / "x")}))
