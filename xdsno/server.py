@@ -43,9 +43,14 @@ def _serve_waitress(settings: Settings) -> None:
              settings.base_url, settings.threads)
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads,
                    ident="xdsno", channel_timeout=300, max_request_body_size=1 << 40,
-                   # waitress keeps up to this much of a response in memory (default 16 MiB);
-                   # smaller bounds what a large ITI-43/39 retrieve costs per connection
-                   outbuf_high_watermark=4 * 1024 * 1024,
+                   # a response beyond this much waits for the client (default 16 MiB): it
+                   # bounds what a large ITI-43/39 retrieve costs per connection; outbuf_overflow
+                   # above it keeps that buffer in memory (by default waitress spills every
+                   # response over 1 MiB to a temporary file, each byte written and read back)
+                   outbuf_high_watermark=2 * 1024 * 1024, outbuf_overflow=3 * 1024 * 1024,
+                   # a request is read whole before the app runs (spilled to a temporary file
+                   # past inbuf_overflow); 8 KiB per recv (the default) costs a loop turn each
+                   recv_bytes=256 * 1024,
                    clear_untrusted_proxy_headers=True)
 
 
