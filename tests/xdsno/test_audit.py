@@ -209,18 +209,29 @@ class FlakySender:
         pass
 
 
-def test_records_stay_in_the_outbox_until_the_destination_takes_them(tmp_path):
+@pytest.fixture
+def clock(monkeypatch):
+    """time.time() under the test's control (the outbox's due times, leases and backoff)."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def test_records_stay_in_the_outbox_until_the_destination_takes_them(tmp_path, clock):
     store = store_in(tmp_path)
     records = [query_record() for _ in range(3)]
     for record in records:
         store.append(record, ["flaky"])
     sender = FlakySender(failures=2)
-    shipper = Shipper(store, [sender], min_backoff=0.05, max_backoff=0.1)
+    shipper = Shipper(store, [sender], min_backoff=1, max_backoff=10)
     assert not shipper.ship_once() and store.pending() == {"flaky": 3}
-    assert not shipper.ship_once()  # backing off: not even tried
-    time.sleep(0.06)
-    assert not shipper.ship_once() and sender.failures == 0
-    time.sleep(0.11)
+    clock[0] += 0.9
+    assert not shipper.ship_once() and sender.failures == 1  # backing off: not even tried
+    clock[0] += 0.2
+    assert not shipper.ship_once() and sender.failures == 0  # tried, failed again: 2 s now
+    clock[0] += 1.9
+    assert not shipper.ship_once() and not sender.received
+    clock[0] += 0.2
     assert shipper.ship_once() and sender.received == [r.id for r in records]
     assert store.pending() == {}
 
@@ -239,24 +250,25 @@ def test_a_partial_delivery_keeps_only_the_rest(tmp_path):
     assert store.pending() == {"half": 2}
 
 
-def test_claims_are_leases_no_two_shippers_send_the_same_row(tmp_path):
+def test_claims_are_leases_no_two_shippers_send_the_same_row(tmp_path, clock):
     store = store_in(tmp_path)
     for _ in range(4):
         store.append(query_record(), ["syslog"])
-    first = store.claim("syslog", limit=3, lease_seconds=0.2)
-    second = store.claim("syslog", limit=3, lease_seconds=0.2)
+    first = store.claim("syslog", limit=3, lease_seconds=60)
+    second = store.claim("syslog", limit=3, lease_seconds=60)
     assert len(first) == 3 and len(second) == 1
     assert not {p.outbox_id for p in first} & {p.outbox_id for p in second}
-    time.sleep(0.25)  # a shipper that died holding a lease: the rows come back
+    clock[0] += 61  # a shipper that died holding a lease: the rows come back
     assert len(store.claim("syslog", limit=10)) == 4
 
 
-def test_a_restart_delivers_what_the_last_process_left(tmp_path):
+def test_a_restart_delivers_what_the_last_process_left(tmp_path, clock):
     store = store_in(tmp_path)
     record = query_record()
     store.append(record, ["flaky"])
-    Shipper(store, [FlakySender(1)], min_backoff=0.01).ship_once()
+    Shipper(store, [FlakySender(1)], min_backoff=1).ship_once()
     store.engine.dispose()
+    clock[0] += 1
     reopened = store_in(tmp_path)  # the next process
     sender = FlakySender(0)
     assert Shipper(reopened, [sender]).ship_once() and sender.received == [record.id]
