@@ -10,16 +10,21 @@ When a uniqueId names several versions, the Approved one is judged.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from lxml import etree
 
 from profiles import stored_queries
 from profiles.access import decode_entries
+from profiles.errors import Status
 from profiles.model import DocumentEntry
+from profiles.responses import read_registry_response
 from profiles.vocabulary import QUERY, RIM, AvailabilityStatus
 
 from .facts import DocumentFacts
+
+log = logging.getLogger("xdsno.policy")
 
 #: an ITI-18 registry: query:AdhocQueryRequest → query:AdhocQueryResponse
 RegistryQuery = Callable[[etree._Element], etree._Element]
@@ -40,6 +45,11 @@ class RegistryDocuments:
         if not unique_ids:
             return {}
         answer = self._query(get_documents_by_unique_id(unique_ids))
+        status, issues = read_registry_response(answer)
+        if status is not Status.SUCCESS:
+            # what the registry did not describe is not retrievable by an identified subject
+            log.warning("document metadata for a retrieve: the registry answered %s %s", status.name,
+                        "; ".join(f"{i.code} {i.context}" for i in issues))
         object_list = answer.find(_OBJECT_LIST)
         entries = [] if object_list is None else decode_entries(object_list.iterchildren(_EXTRINSIC_OBJECT))
         return {uid: DocumentFacts.of(entry) for uid, entry in _one_per_unique_id(entries).items()}
