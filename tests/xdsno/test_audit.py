@@ -7,6 +7,7 @@ audit destinations are a syslog receiver and a FHIR receiver inside the test, on
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import ssl
@@ -27,6 +28,7 @@ from soap.router import SoapResponse, SoapRouter
 from tests.profiles import samples
 from tests.registry.support import fresh_submission
 from tests.repository import support as repo
+from tests.databases import KINDS, database_url, fresh_database_url  # noqa: F401  (fixture: SQLite, PostgreSQL)
 from tests.server import running_server
 from tests.soap.support import call_wsgi, request_bytes
 from tests.xca_gateway.support import retrieve_request as xca_retrieve_request
@@ -87,7 +89,11 @@ def query_record(**changes) -> AuditRecord:
 
 
 def store_in(tmp_path) -> AuditStore:
-    store = AuditStore(open_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}"))
+    return store_at(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+
+
+def store_at(url: str) -> AuditStore:
+    store = AuditStore(open_engine(url))
     store.create_schema()
     return store
 
@@ -217,8 +223,8 @@ def clock(monkeypatch):
     return now
 
 
-def test_records_stay_in_the_outbox_until_the_destination_takes_them(tmp_path, clock):
-    store = store_in(tmp_path)
+def test_records_stay_in_the_outbox_until_the_destination_takes_them(database_url, clock):
+    store = store_at(database_url)
     records = [query_record() for _ in range(3)]
     for record in records:
         store.append(record, ["flaky"])
@@ -236,8 +242,8 @@ def test_records_stay_in_the_outbox_until_the_destination_takes_them(tmp_path, c
     assert store.pending() == {}
 
 
-def test_a_partial_delivery_keeps_only_the_rest(tmp_path):
-    store = store_in(tmp_path)
+def test_a_partial_delivery_keeps_only_the_rest(database_url):
+    store = store_at(database_url)
     for _ in range(3):
         store.append(query_record(), ["half"])
 
@@ -250,8 +256,8 @@ def test_a_partial_delivery_keeps_only_the_rest(tmp_path):
     assert store.pending() == {"half": 2}
 
 
-def test_claims_are_leases_no_two_shippers_send_the_same_row(tmp_path, clock):
-    store = store_in(tmp_path)
+def test_claims_are_leases_no_two_shippers_send_the_same_row(database_url, clock):
+    store = store_at(database_url)
     for _ in range(4):
         store.append(query_record(), ["syslog"])
     first = store.claim("syslog", limit=3, lease_seconds=60)
@@ -262,14 +268,14 @@ def test_claims_are_leases_no_two_shippers_send_the_same_row(tmp_path, clock):
     assert len(store.claim("syslog", limit=10)) == 4
 
 
-def test_a_restart_delivers_what_the_last_process_left(tmp_path, clock):
-    store = store_in(tmp_path)
+def test_a_restart_delivers_what_the_last_process_left(database_url, clock):
+    store = store_at(database_url)
     record = query_record()
     store.append(record, ["flaky"])
     Shipper(store, [FlakySender(1)], min_backoff=1).ship_once()
     store.engine.dispose()
     clock[0] += 1
-    reopened = store_in(tmp_path)  # the next process
+    reopened = store_at(database_url)  # the next process
     sender = FlakySender(0)
     assert Shipper(reopened, [sender]).ship_once() and sender.received == [record.id]
     assert reopened.records()[0] == record
@@ -391,8 +397,8 @@ def test_scrub_removes_anything_shaped_like_a_person_number():
         "HPR 565505933, orgnr 983658725, 2.25.123456789012345"
 
 
-def test_access_log_names_who_and_why_but_no_national_id(tmp_path):
-    store = store_in(tmp_path)
+def test_access_log_names_who_and_why_but_no_national_id(database_url):
+    store = store_at(database_url)
     store.append(query_record())
     store.append(query_record(user=user(name=FNR_IN_NAME)))
     store.append(query_record(event=SOAP_EVENTS[PROVIDE_AND_REGISTER]))  # not an access
@@ -416,20 +422,27 @@ def receivers():
         yield syslog_receiver, fhir_receiver
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory, receivers):
+@pytest.fixture(scope="module", params=KINDS)
+def node(request, tmp_path_factory, receivers):
+    """A node whose audit store is its own SQLite file, or its PostgreSQL database (beside the registry)."""
     syslog_receiver, fhir_receiver = receivers
     base = tmp_path_factory.mktemp("audit-node")
     cert = base / "issuer.pem"
     cert.write_bytes(issuer_keys().cert_pem)
     env = {"XDSNO_AUDIT_SYSLOG": f"127.0.0.1:{syslog_receiver.port}", "XDSNO_AUDIT_FHIR_URL": fhir_receiver.base_url,
            "XDSNO_AUDIT_RETRY_MAX_SECONDS": "1", "XDSNO_XUA_ISSUER_CERTS": f"{ISSUER}={cert}"}
-    args = ("--profile", "ihe", "--patient-domain", repo.SAMPLE_DOMAIN, "--repository-unique-id", repo.REPOSITORY_ID,
-            "--actor", "registry", "--actor", "repository", "--actor", "xca_responding")
-    with running_server(base / "data", *args, env=env) as server:
-        store = AuditStore(open_engine(f"sqlite:///{server.data_dir / 'audit.sqlite3'}"))
-        yield SimpleNamespace(server=server, store=store, published=[])
-        store.engine.dispose()
+    args = ["--profile", "ihe", "--patient-domain", repo.SAMPLE_DOMAIN, "--repository-unique-id", repo.REPOSITORY_ID,
+            "--actor", "registry", "--actor", "repository", "--actor", "xca_responding"]
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{base / 'data' / 'audit.sqlite3'}"
+        if request.param == "postgresql":
+            url = stack.enter_context(fresh_database_url("postgresql"))
+            args += ["--database-url", url]
+        server = stack.enter_context(running_server(base / "data", *args, env=env, timeout=60))
+        store = AuditStore(open_engine(url))
+        stack.callback(store.engine.dispose)
+        cli = ["--data-dir", str(server.data_dir)] + args[-2:] * (request.param == "postgresql")
+        yield SimpleNamespace(server=server, store=store, published=[], cli=cli)
 
 
 def xua(name: str = "Kari Nordmann", **attributes) -> etree._Element:
@@ -591,11 +604,11 @@ def test_access_log_shows_the_accesses_without_national_ids(node):
 
 @pytest.mark.integration
 def test_access_log_on_the_command_line(node, capsys):
-    assert main(["audit", "access-log", PATIENT, "--data-dir", str(node.server.data_dir)]) == 0
+    assert main(["audit", "access-log", PATIENT, *node.cli]) == 0
     out = capsys.readouterr().out
     assert "Kari Nordmann, Lege, Helse Vest RHF" in out and "[Treatment]" in out
     assert USER_FNR not in out and "050869" not in out
-    assert main(["audit", "access-log", PATIENT, "--json", "--data-dir", str(node.server.data_dir)]) == 0
+    assert main(["audit", "access-log", PATIENT, "--json", *node.cli]) == 0
     assert json.loads(capsys.readouterr().out)["patient"] == PATIENT
 
 
