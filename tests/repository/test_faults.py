@@ -27,7 +27,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -86,8 +86,7 @@ def assert_not_registered(node: Node, unique_ids) -> None:
 # ---------------------------------------------------------------- requests
 
 
-def pseudo_random_chunks(size: int, *, chunk: int = MiB, pause: float = 0.0,
-                         on_chunk: Callable[[int], None] | None = None) -> Iterator[bytes]:
+def pseudo_random_chunks(size: int, *, chunk: int = MiB, pause: float = 0.0) -> Iterator[bytes]:
     """`size` bytes, `chunk` at a time, made on the fly (never held whole), `pause` s apart."""
     generator = random.Random(size)
     sent = 0
@@ -95,8 +94,6 @@ def pseudo_random_chunks(size: int, *, chunk: int = MiB, pause: float = 0.0,
         piece = generator.randbytes(min(chunk, size - sent))
         sent += len(piece)
         yield piece
-        if on_chunk is not None:
-            on_chunk(sent)
         if pause:
             time.sleep(pause)
 
