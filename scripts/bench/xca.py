@@ -24,9 +24,9 @@ per consumer thread and target):
 p50/p95 and req/s are given with their ratio to the floor of the same cell. With 50 consumers
 the floor is the slowest community's own capacity (its sleep x its threads). Targets are
 measured in alternating windows (--rounds), so load drifting on a shared machine hits them
-alike; a window opens once every consumer has finished a request after the common start
-(steady state). "bound" is the req/s the concurrency limits alone allow: min(consumers,
-threads, outbound slots / N, connections per community) / the slowest latency. "CPU ms/req" is
+alike; a window opens once every consumer has finished its first request (steady state).
+"bound" is the req/s the concurrency limits alone allow: min(consumers, threads, outbound
+slots / N, connections per community) / the slowest latency. "CPU ms/req" is
 the CPU time of the processes answering the consumers (the gateway and its workers; the one
 community; the N communities) over the requests answered in the window. The load average of the
 machine is printed before and after.
@@ -272,12 +272,11 @@ class Cell:
 
 def measure_window(target: Target, consumers: int, seconds: float, cell: Cell) -> None:
     """`consumers` threads, each with its own keep-alive client(s), call `target` back to back.
-    The window opens once every consumer has finished one request after the common start (the
-    start's burst has dispersed: steady state) and lasts `seconds`; what completes in it, and
-    the answering processes' CPU time meanwhile, is added to `cell`."""
+    The window opens once every consumer has finished its first request (connections open, the
+    start's burst dispersed: steady state) and lasts `seconds`; what completes in it, and the
+    answering processes' CPU time meanwhile, is added to `cell`."""
     completed: list[list[tuple[float, float]]] = [[] for _ in range(consumers)]
     failures: list[BaseException] = []
-    start_line = threading.Barrier(consumers + 1)
     done = threading.Event()
 
     def consumer(index: int) -> None:
@@ -291,12 +290,8 @@ def measure_window(target: Target, consumers: int, seconds: float, cell: Cell) -
             for call in calls:
                 call.result()
 
+        own = completed[index]
         try:
-            try:
-                request()  # warm-up: connections, threads
-            finally:
-                start_line.wait()
-            own = completed[index]
             while not done.is_set() and len(own) < MAX_REQUESTS_PER_CONSUMER:
                 started = time.perf_counter()
                 request()
@@ -314,7 +309,7 @@ def measure_window(target: Target, consumers: int, seconds: float, cell: Cell) -
     threads = [threading.Thread(target=consumer, args=(index,), daemon=True) for index in range(consumers)]
     for thread in threads:
         thread.start()
-    start_line.wait()
+    # the first request of each consumer opens its connections: the window opens after them
     settle_until = time.monotonic() + DEADLINE_SECONDS + 30
     while not done.is_set() and not all(completed) and time.monotonic() < settle_until:
         time.sleep(0.02)
@@ -377,8 +372,8 @@ def parse_bounds(text: str) -> list[tuple[int, int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=12.0, help="measuring time per target and cell")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating slices the seconds are cut into")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measuring time per target and cell")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating windows the seconds are cut into")
     parser.add_argument("--communities", type=int, default=10, help="fake Responding Gateways")
     parser.add_argument("--latency-ms", type=float, default=200.0, help="each community's latency")
     parser.add_argument("--spread-ms", type=float, default=10.0,
@@ -389,7 +384,7 @@ def main() -> None:
                         help="gateways to start, each xca_max_outbound_requests/max_connections[xworkers]")
     parser.add_argument("--no-self-fanout", dest="self_fanout", action="store_false",
                         help="leave out the consumer fanning out to the communities itself")
-    parser.add_argument("--gateway-threads", type=int, default=64, help="the gateway's waitress threads")
+    parser.add_argument("--gateway-threads", type=int, default=64, help="the gateway's threads (per worker process)")
     parser.add_argument("--fake-threads", type=int, default=64, help="each community's waitress threads")
     parser.add_argument("--serve-fake", metavar="HOME", help=argparse.SUPPRESS)
     parser.add_argument("--fake-delay", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -426,7 +421,13 @@ def main() -> None:
                                        gw.outbound * gw.workers / count, gw.connections * gw.workers)
                                    / slowest.delay)
                             for gw in gateways]
-                measured = measure(targets, cell_consumers, seconds, rounds)
+                try:
+                    measured = measure(targets, cell_consumers, seconds, rounds)
+                except RuntimeError:
+                    for gw in gateways:
+                        print(f"--- {gw.node.name} (exit code {gw.node.process.poll()}), its log ends:\n"
+                              + gw.node.log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+                    raise
                 rows += [(target, cell_consumers, cell, measured[0]) for target, cell in zip(targets, measured)]
             logs = [gw.node.log_path.read_text(errors="replace") for gw in gateways]
     finally:
