@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from xdsno.tables import create_missing_tables
+
 from .record import AuditRecord, now_iso
 
 metadata = MetaData()
@@ -92,7 +94,7 @@ class AuditStore:
         self.engine = engine
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        create_missing_tables(self.engine, metadata)
 
     # --- writing (request thread)
     def append(self, record: AuditRecord, destinations: Sequence[str] = ()) -> None:

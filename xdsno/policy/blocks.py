@@ -18,14 +18,14 @@ are stored canonical (registry.patients) so every spelling of a patient finds it
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Column, Engine, Index, Integer, MetaData, String, Table, delete, inspect, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Column, Engine, Index, Integer, MetaData, String, Table, delete, select
+
+from xdsno.tables import create_missing_tables
 
 from profiles.hl7v2 import CX
 from registry.patients import canonical_patient_id
@@ -174,20 +174,9 @@ class BlockStore:
         return None if row is None else _block(row)
 
 
-def create_table(engine: Engine, *, attempts: int = 6) -> None:
-    """Create `patient_block` when missing. gunicorn workers start together: another process
-    creating it at once is no error, and a write lock another one holds (SQLite "database is
-    locked": a deferred transaction's upgrade fails at once) is waited out."""
-    for attempt in range(1, attempts + 1):
-        try:
-            metadata.create_all(engine, checkfirst=True)
-            return
-        except DBAPIError:
-            if inspect(engine).has_table(patient_block.name):
-                return
-            if attempt == attempts:
-                raise
-            time.sleep(0.1 * attempt)
+def create_table(engine: Engine) -> None:
+    """Create `patient_block` when missing (several workers may start at once)."""
+    create_missing_tables(engine, metadata)
 
 
 def _block(row) -> Block:
