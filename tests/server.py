@@ -38,7 +38,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-                   timeout: float = 20.0, tls: ssl.SSLContext | None = None,
+                   timeout: float = 90.0, tls: ssl.SSLContext | None = None,
                    port: int = 0) -> Iterator[RunningServer]:
     """`xdsno serve` in a child process; yields once /health answers, stops it afterwards.
     `port`: one chosen beforehand (nodes naming each other), else a free one."""
