@@ -160,7 +160,11 @@ class Served:
             for dispatcher in list(self.server._map.values()):
                 dispatcher.close()
 
-        self.server.trigger.pull_trigger(close_everything)
+        try:
+            self.server.trigger.pull_trigger(close_everything)
+        except OSError:
+            # the loop already ended and closed its trigger: there is nothing left to close
+            return
         self.thread.join(timeout=5)
 
 
