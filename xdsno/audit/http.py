@@ -14,11 +14,12 @@ Audit Log Used) by the wrapper the composition root puts around them.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
+
+from xdsno.jsonhttp import json_response
 
 from .access_log import access_log
 from .store import AuditStore
@@ -35,16 +36,16 @@ class _ReadApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "") not in ("", "/"):
-            return _json(start_response, "404 Not Found", {"error": "no such resource"})
+            return json_response(start_response, "404 Not Found", {"error": "no such resource"})
         if environ.get("REQUEST_METHOD") != "GET":
-            return _json(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
+            return json_response(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
         if not _is_loopback(environ.get("REMOTE_ADDR", "")):
-            return _json(start_response, "403 Forbidden", {"error": "audit data is served to loopback callers only"})
+            return json_response(start_response, "403 Forbidden", {"error": "audit data is served to loopback callers only"})
         try:
             query = _query(environ)
-            return _json(start_response, "200 OK", self.answer(query))
+            return json_response(start_response, "200 OK", self.answer(query))
         except ValueError as exc:
-            return _json(start_response, "400 Bad Request", {"error": str(exc)})
+            return json_response(start_response, "400 Bad Request", {"error": str(exc)})
 
     def answer(self, query: dict[str, str]) -> dict[str, Any]:
         raise NotImplementedError
@@ -102,9 +103,3 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def _json(start_response: Callable, status: str, document: dict,
-          extra_headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    body = json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
-    start_response(status, [("Content-Type", "application/json; charset=utf-8"),
-                            ("Content-Length", str(len(body))), *(extra_headers or [])])
-    return [body]

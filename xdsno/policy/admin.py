@@ -12,10 +12,11 @@ it internal. The patient of each call is left in the audit notes (xdsno.audit).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
+
+from xdsno.jsonhttp import json_response, read_json_object
 
 from .blocks import Block, BlockError, BlockStore, new_block
 
@@ -37,66 +38,42 @@ class BlocksAdminApp:
                 return self._list(environ, start_response)
             if method == "POST":
                 return self._create(environ, start_response)
-            return _json(start_response, "405 Method Not Allowed", {"error": "use GET or POST"},
+            return json_response(start_response, "405 Method Not Allowed", {"error": "use GET or POST"},
                          [("Allow", "GET, POST")])
         if not path.isdigit():
-            return _json(start_response, "404 Not Found", {"error": "no such admin resource"})
+            return json_response(start_response, "404 Not Found", {"error": "no such admin resource"})
         if method in ("GET", "DELETE"):
             return self._one(environ, start_response, int(path), remove=method == "DELETE")
-        return _json(start_response, "405 Method Not Allowed", {"error": "use GET or DELETE"},
+        return json_response(start_response, "405 Method Not Allowed", {"error": "use GET or DELETE"},
                      [("Allow", "GET, DELETE")])
 
     def _list(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         patients = parse_qs(environ.get("QUERY_STRING", "")).get("patient", [])
         if len(patients) != 1 or not patients[0].strip():
-            return _json(start_response, "400 Bad Request", {"error": "name one patient: ?patient=CX"})
+            return json_response(start_response, "400 Bad Request", {"error": "name one patient: ?patient=CX"})
         blocks = self.store.for_patients(patients)
-        return _json(start_response, "200 OK", {"blocks": [block.as_dict() for block in blocks]})
+        return json_response(start_response, "200 OK", {"blocks": [block.as_dict() for block in blocks]})
 
     def _create(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         try:
-            block = self.store.add(new_block(_read_json(environ)))
+            block = self.store.add(new_block(read_json_object(environ, MAX_BODY_BYTES)))
         except (ValueError, BlockError) as exc:
-            return _json(start_response, "400 Bad Request", {"error": str(exc)})
+            return json_response(start_response, "400 Bad Request", {"error": str(exc)})
         _note_patient(environ, block)
-        return _json(start_response, "201 Created", {"block": block.as_dict()})
+        return json_response(start_response, "201 Created", {"block": block.as_dict()})
 
     def _one(self, environ: dict[str, Any], start_response: Callable, block_id: int, *, remove: bool) -> list[bytes]:
         block = self.store.remove(block_id) if remove else self.store.get(block_id)
         if block is None:
-            return _json(start_response, "404 Not Found", {"error": f"no block {block_id}"})
+            return json_response(start_response, "404 Not Found", {"error": f"no block {block_id}"})
         _note_patient(environ, block)
-        return _json(start_response, "200 OK", {"removed" if remove else "block": block.as_dict()})
+        return json_response(start_response, "200 OK", {"removed" if remove else "block": block.as_dict()})
 
 
 def _note_patient(environ: dict[str, Any], block: Block) -> None:
     notes = environ.get("xdsno.audit")
     if isinstance(notes, MutableMapping):
         notes.setdefault("patients", []).append(block.patient_id)
-
-
-def _read_json(environ: dict[str, Any]) -> dict[str, Any]:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ValueError("Content-Length is not a number") from None
-    if length <= 0 or length > MAX_BODY_BYTES:
-        raise ValueError(f"a JSON body of 1 to {MAX_BODY_BYTES} bytes is required")
-    try:
-        document = json.loads(environ["wsgi.input"].read(length))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"body is not JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise ValueError("expected a JSON object")
-    return document
-
-
-def _json(start_response: Callable, status: str, document: dict,
-          extra_headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    body = json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                            *(extra_headers or [])])
-    return [body]
 
 
 __all__ = ["ADMIN_BLOCKS_PATH", "BlocksAdminApp"]
