@@ -17,12 +17,17 @@ endpoints (ATNA ITI-19; xdsno.tls builds it from the node's settings and the com
 overrides). Security: `headers` are extra SOAP header blocks sent to every community (a copy
 each); the endpoint passes the consumer's wsse:Security (its XUA assertion) through them
 (xca_gateway.initiating_endpoints). The gateway adds no header block of its own.
+
+Audit: `observer` hears of every outbound exchange (xca_gateway.exchanges), with the `context`
+the endpoint passed for the consumer's request; the deployment audits them (ITI TF-2 3.38.6,
+3.39.6).
 """
 from __future__ import annotations
 
 import copy
 import ssl
 from collections.abc import Callable, Iterable
+from typing import Any
 from functools import partial
 
 from lxml import etree
@@ -34,6 +39,7 @@ from soap.mtom import OutgoingAttachment
 
 from . import initiating_query, initiating_retrieve
 from .communities import Community, CommunityDirectory
+from .exchanges import ObservedClient, Observer
 from .outbound import DEFAULT_MAX_OUTBOUND, CommunityClients, FanOut
 
 DEFAULT_DEADLINE_SECONDS = 20.0
@@ -49,6 +55,7 @@ class InitiatingGateway:
         deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
         max_outstanding: int = DEFAULT_MAX_OUTBOUND,
         tls: Callable[[Community], ssl.SSLContext | bool] | None = None,
+        observer: Observer | None = None,
     ):
         if deadline_seconds <= 0:
             raise ValueError("deadline_seconds must be positive")
@@ -56,12 +63,14 @@ class InitiatingGateway:
         self.deadline_seconds = deadline_seconds
         self._clients = CommunityClients(directory, deadline_seconds, tls)
         self._fanout = FanOut(max_outstanding)
+        self._observer = observer
 
     @property
     def max_outstanding(self) -> int:
         return self._fanout.max_outstanding
 
-    def query(self, request: etree._Element, *, headers: Iterable[etree._Element] = ()) -> etree._Element:
+    def query(self, request: etree._Element, *, headers: Iterable[etree._Element] = (),
+              context: Any = None) -> etree._Element:
         """Answer an AdhocQueryRequest with one merged AdhocQueryResponse (ITI TF-2 3.38.4.1.3)."""
         plan = initiating_query.plan_query(request, self.directory)
         if plan.issues:
@@ -70,50 +79,40 @@ class InitiatingGateway:
         ask = initiating_query.ask_community
         calls = {
             community.home_community_id: partial(
-                _call, ask, self._clients.query(community), copy.deepcopy(request), _copies(headers))
+                ask, self._client(self._clients.query(community), community, headers, context),
+                copy.deepcopy(request))
             for community in plan.targets
         }
         outcomes = self._fanout.run(calls, self.deadline_seconds)
         return initiating_query.merge_answers(plan.targets, outcomes)
 
     def retrieve(
-        self, request: etree._Element, *, headers: Iterable[etree._Element] = (),
+        self, request: etree._Element, *, headers: Iterable[etree._Element] = (), context: Any = None,
     ) -> tuple[etree._Element, list[OutgoingAttachment]]:
         """Answer a RetrieveDocumentSetRequest: the merged response body and its MTOM parts,
         which stream the documents when the response is written (ITI TF-2 3.39.4.1.3)."""
         plan = initiating_retrieve.plan_retrieve(request, self.directory)
         headers = list(headers)
         ask = initiating_retrieve.ask_community
-        calls = {
-            home: partial(_call, ask, self._clients.retrieve(self.directory.get(home)),
-                          initiating_retrieve.community_request(requests), _copies(headers))
-            for home, requests in plan.groups.items()
-        }
+        calls = {}
+        for home, requests in plan.groups.items():
+            community = self.directory.get(home)
+            client = self._client(self._clients.retrieve(community), community, headers, context)
+            calls[home] = partial(ask, client, initiating_retrieve.community_request(requests))
         outcomes = self._fanout.run(calls, self.deadline_seconds,
                                     discard=initiating_retrieve.CommunityDocuments.close)
         return initiating_retrieve.merge_documents(plan, outcomes, self.directory)
 
+    def _client(self, client: SoapClient, community: Community, headers: list[etree._Element],
+                context: Any) -> SoapClient | ObservedClient:
+        """The client one outbound request uses: with the consumer's header blocks (copies
+        made on the request's thread: a worker only ever touches elements of its own) and the
+        observer, when there is either."""
+        if not headers and self._observer is None:
+            return client
+        return ObservedClient(client, community, headers=[copy.deepcopy(block) for block in headers],
+                              observer=self._observer, context=context)
+
     def close(self) -> None:
         self._fanout.close()
         self._clients.close()
-
-
-def _copies(headers: list[etree._Element]) -> list[etree._Element]:
-    # Made on the request's thread: a worker only ever touches elements of its own.
-    return [copy.deepcopy(block) for block in headers]
-
-
-def _call(ask, client: SoapClient, body: etree._Element, headers: list[etree._Element]):
-    """One outbound request, run on an outbound worker."""
-    return ask(_WithHeaders(client, headers) if headers else client, body)
-
-
-class _WithHeaders:
-    """A SoapClient view that adds header blocks to each call (the XUA hook)."""
-
-    def __init__(self, client: SoapClient, headers: list[etree._Element]):
-        self._client = client
-        self._headers = headers
-
-    def call(self, action: str, body: etree._Element, **options):
-        return self._client.call(action, body, headers=self._headers, **options)

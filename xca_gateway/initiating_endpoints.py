@@ -37,10 +37,12 @@ def build_initiating_router(
     router = router or SoapRouter(max_xml_bytes=max_xml_bytes)
 
     def answer_query(request: SoapRequest) -> SoapResponse:
-        return SoapResponse(gateway.query(request.body, headers=forwarded_headers(request)))
+        return SoapResponse(gateway.query(request.body, headers=forwarded_headers(request),
+                                          context=request.environ))
 
     def answer_retrieve(request: SoapRequest) -> SoapResponse:
-        body, parts = gateway.retrieve(request.body, headers=forwarded_headers(request))
+        body, parts = gateway.retrieve(request.body, headers=forwarded_headers(request),
+                                       context=request.environ)
         return SoapResponse(body, parts)
 
     for action in QUERY_ACTIONS:

@@ -16,6 +16,8 @@ from xca_gateway.communities import CommunitiesFileError, CommunityDirectory, lo
 from xca_gateway.initiating import InitiatingGateway
 from xca_gateway.initiating_endpoints import build_initiating_router
 
+from .audit.outbound import OutboundAudit
+from .audit.setup import audit_recorder
 from .settings import Settings, SettingsError
 from .tls import community_tls
 
@@ -36,7 +38,15 @@ def communities(settings: Settings) -> CommunityDirectory:
 def initiating_gateway(settings: Settings) -> InitiatingGateway:
     return InitiatingGateway(communities(settings), deadline_seconds=settings.xca_deadline_seconds,
                              max_outstanding=settings.xca_max_outbound_requests,
-                             tls=partial(community_tls, settings))
+                             tls=partial(community_tls, settings), observer=outbound_audit(settings))
+
+
+def outbound_audit(settings: Settings) -> OutboundAudit:
+    """The observer auditing the gateway's outbound ITI-38/39 in this node's audit store."""
+    from .app import ENDPOINT_PATHS
+
+    return OutboundAudit(audit_recorder(settings), actor="xca_initiating",
+                         local_url=settings.base_url + ENDPOINT_PATHS["xca_initiating"])
 
 
 def initiating_router(settings: Settings) -> SoapRouter:

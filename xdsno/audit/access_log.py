@@ -33,10 +33,11 @@ _RETRIEVES = frozenset({"ITI-43", "ITI-39"})
 
 def access_log(store: AuditStore, patient: str, *, since: str | None = None, until: str | None = None,
                limit: int = 10000) -> list[dict[str, Any]]:
-    """The patient's access log, oldest first."""
+    """The patient's access log, oldest first. A gateway's outbound requests (`outbound`) are
+    left out: they are the same access as the consumer's request that caused them."""
     records = store.records(patient=patient, since=since, until=until, transactions=ACCESS_TRANSACTIONS,
                             limit=limit)
-    return [access_entry(record, patient) for record in records]
+    return [access_entry(record, patient) for record in records if not record.outbound]
 
 
 def access_entry(record: AuditRecord, patient: str) -> dict[str, Any]:

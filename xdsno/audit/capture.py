@@ -107,7 +107,7 @@ class AuditedEndpoint:
         facts = message_facts(getattr(request, "body", None), getattr(response, "body", None))
         _add_notes(facts, notes)
         if event.transaction in _RETRIEVES:
-            self._resolve_patients(facts)
+            resolve_patients(self.recorder.store, facts)
         policy = policy_note(notes.get("decision"))
         outcome, description = soap_outcome(http_status, environ.get(ENVIRON_FAULT), facts, policy)
         addressing = getattr(request, "addressing", None)
@@ -119,19 +119,8 @@ class AuditedEndpoint:
             destination=self.url, source_id=self.recorder.node.source_id, site_id=self.recorder.node.site_id,
             user=audit_user(environ), patients=tuple(facts.patients), documents=tuple(facts.documents),
             submission_set=facts.submission_set, query=facts.query,
-            home_community_id=_home_community(facts, self.recorder.node.site_id), policy=policy,
+            home_community_id=home_community(facts, self.recorder.node.site_id), policy=policy,
         )
-
-    def _resolve_patients(self, facts: MessageFacts) -> None:
-        # ITI-43/39/86 name documents only: their patients come from what the store has seen.
-        try:
-            known = self.recorder.store.patients_of(d.unique_id for d in facts.documents)
-        except Exception:
-            log.exception("audit: patients of retrieved documents could not be looked up")
-            return
-        facts.documents = [_with_patient(d, known.get(d.unique_id, "")) for d in facts.documents]
-        for document in facts.documents:
-            facts.add_patient(document.patient_id)
 
 
 class AuditedAdmin:
@@ -166,6 +155,18 @@ class AuditedAdmin:
             source_id=self.recorder.node.source_id, site_id=self.recorder.node.site_id,
             user=audit_user(environ), patients=tuple(named), policy=policy_note(notes.get("decision")),
         )
+
+
+def resolve_patients(store: AuditStore, facts: MessageFacts) -> None:
+    """ITI-43/39/86 name documents only: their patients come from what the store has seen."""
+    try:
+        known = store.patients_of(d.unique_id for d in facts.documents)
+    except Exception:
+        log.exception("audit: patients of retrieved documents could not be looked up")
+        return
+    facts.documents = [_with_patient(d, known.get(d.unique_id, "")) for d in facts.documents]
+    for document in facts.documents:
+        facts.add_patient(document.patient_id)
 
 
 def requestor(environ: dict[str, Any], reply_to: str) -> Requestor:
@@ -241,7 +242,7 @@ def _with_patient(document: DocumentRef, patient: str) -> DocumentRef:
                        patient, document.returned)
 
 
-def _home_community(facts: MessageFacts, site_id: str) -> str:
+def home_community(facts: MessageFacts, site_id: str) -> str:
     if facts.query is not None and facts.query.home_community_id:
         return facts.query.home_community_id
     for document in facts.documents:

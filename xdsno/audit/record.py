@@ -147,6 +147,9 @@ class AuditRecord:
     query: QueryRef | None = None
     home_community_id: str = ""
     policy: PolicyNote | None = None
+    #: a request this node sent (an Initiating Gateway's ITI-38/39 to a community), audited as
+    #: the Document Consumer side; `requestor` is then the Source and `destination` the other end
+    outbound: bool = False
 
     @property
     def override(self) -> bool:

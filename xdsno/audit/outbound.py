@@ -1,0 +1,83 @@
+"""Audit records of the requests an Initiating Gateway sends to communities (ITI TF-2 3.38.6
+and 3.39.6: the Initiating Gateway audits as a Document Consumer, with the EventTypeCode of
+the cross-gateway transaction).
+
+`OutboundAudit` is the gateway's exchange observer (xca_gateway.exchanges): one record per
+outbound request, answered or not, marked `outbound`.
+
+- ITI-38, as a Document Consumer's query (ITI TF-2 3.18.5.1.1): EventID 110112 Query, action
+  E; the Source is this gateway, the Destination the community's endpoint; the query and the
+  documents the community returned.
+- ITI-39, as a Document Consumer's retrieve (ITI TF-2 3.43.5.1.1): EventID 110107 Import,
+  action C; the Source is the community's endpoint, the Destination this gateway; the
+  documents asked for, marked returned when the community sent them.
+
+The human requestor is the user of the consumer's XUA assertion, which the gateway forwarded;
+the requesting system of the consumer's request is in that request's own record. A request
+that got no answer is a major failure naming why (timeout, refused connection, TLS).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from xca_gateway.exchanges import Exchange
+
+from .capture import AuditRecorder, home_community, resolve_patients, soap_outcome
+from .events import EXPORT, IMPORT, QUERY
+from .extract import message_facts
+from .record import AuditRecord, EventType, Outcome, Requestor
+from .user import audit_user
+
+CROSS_GATEWAY_QUERY = "urn:ihe:iti:2007:CrossGatewayQuery"
+CROSS_GATEWAY_RETRIEVE = "urn:ihe:iti:2007:CrossGatewayRetrieve"
+
+#: wsa:Action → the event it is at the Initiating Gateway (the consumer side)
+CONSUMER_EVENTS: dict[str, EventType] = {
+    CROSS_GATEWAY_QUERY: EventType("ITI-38", "Cross Gateway Query", QUERY, "E"),
+    CROSS_GATEWAY_RETRIEVE: EventType("ITI-39", "Cross Gateway Retrieve", IMPORT, "C"),
+}
+
+
+class OutboundAudit:
+    """Exchange observer recording each outbound request of the gateway at `local_url`."""
+
+    def __init__(self, recorder: AuditRecorder, *, actor: str, local_url: str):
+        self.recorder = recorder
+        self.actor = actor
+        self.local_url = local_url
+
+    def __call__(self, exchange: Exchange) -> None:
+        self.recorder.record(self.outbound_record(exchange))
+
+    def outbound_record(self, exchange: Exchange) -> AuditRecord:
+        event = CONSUMER_EVENTS.get(exchange.action) or EventType(
+            "SOAP", exchange.action, EXPORT, "E")
+        reply = exchange.reply
+        facts = message_facts(exchange.request, reply.body if reply is not None and reply.fault is None else None)
+        if event.transaction == "ITI-39":
+            resolve_patients(self.recorder.store, facts)
+        outcome, description = self._outcome(exchange, facts)
+        local = Requestor(endpoint=self.local_url)
+        remote = exchange.url
+        retrieve = event.action == "C"
+        environ: dict[str, Any] = exchange.context if isinstance(exchange.context, dict) else {}
+        return AuditRecord(
+            event=event, outcome=outcome, outcome_description=description, actor=self.actor,
+            wsa_action=exchange.action,
+            message_id=getattr(reply, "request_message_id", "") or "",
+            requestor=Requestor(endpoint=remote) if retrieve else local,
+            destination=self.local_url if retrieve else remote,
+            source_id=self.recorder.node.source_id, site_id=self.recorder.node.site_id,
+            user=audit_user(environ), patients=tuple(facts.patients), documents=tuple(facts.documents),
+            query=facts.query, home_community_id=exchange.community.home_community_id or
+            home_community(facts, self.recorder.node.site_id),
+            outbound=True,
+        )
+
+    @staticmethod
+    def _outcome(exchange: Exchange, facts) -> tuple[Outcome, str]:
+        if exchange.reply is None:
+            return Outcome.MAJOR_FAILURE, f"no answer from {exchange.url}: {exchange.failure}"
+        status = exchange.reply.status_code
+        return soap_outcome(status if status >= 400 and exchange.reply.fault is None else 200,
+                            exchange.reply.fault, facts, None)
