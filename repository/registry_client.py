@@ -5,7 +5,9 @@ the Document Registry using [ITI-42]").
 `RegistryClient.register(submit_objects_request) -> rs:RegistryResponse` has two
 implementations (DESIGN.md §2, actors never import each other):
 
-- `SoapRegistryClient(url)`: ITI-42 over SOAP 1.2/HTTP. A registry that cannot be reached or
+- `SoapRegistryClient(url, observer=None)`: ITI-42 over SOAP 1.2/HTTP; `observer` hears of
+  each request sent (soap.observed; the deployment audits it as the Document Source side,
+  ITI TF-2 3.42.5.1.1). A registry that cannot be reached or
   answers no readable SOAP reply becomes a Failure response with XDSRegistryNotAvailable; a
   SOAP fault or an answer that is no RegistryResponse becomes Failure with XDSRegistryError.
 - `InProcessRegistryClient(register)`: calls the co-located registry service's `register`
@@ -68,11 +70,13 @@ class SoapRegistryClient:
     """A remote registry reached with ITI-42 over SOAP; one keep-alive HTTP client, thread-safe."""
 
     def __init__(self, url: str, *, timeout: float = 60.0, verify: bool | str | ssl.SSLContext = True,
-                 cert: str | tuple[str, str] | None = None, http_client=None):
+                 cert: str | tuple[str, str] | None = None, http_client=None, observer=None):
         from soap.client import SoapClient  # the HTTP client is only needed for a remote registry
+        from soap.observed import ObservedClient
 
         self.url = url
-        self._client = SoapClient(url, timeout=timeout, verify=verify, cert=cert, http_client=http_client)
+        self._http = SoapClient(url, timeout=timeout, verify=verify, cert=cert, http_client=http_client)
+        self._client = ObservedClient(self._http, observer=observer) if observer else self._http
 
     def register(self, submit_objects_request: etree._Element) -> etree._Element:
         from soap.client import SoapTransportError
@@ -91,7 +95,7 @@ class SoapRegistryClient:
             reply.close()
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
 
 def _checked(response: etree._Element) -> etree._Element:

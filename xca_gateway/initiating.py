@@ -18,7 +18,7 @@ overrides). Security: `headers` are extra SOAP header blocks sent to every commu
 each); the endpoint passes the consumer's wsse:Security (its XUA assertion) through them
 (xca_gateway.initiating_endpoints). The gateway adds no header block of its own.
 
-Audit: `observer` hears of every outbound exchange (xca_gateway.exchanges), with the `context`
+Audit: `observer` hears of every outbound exchange (soap.observed), with the `context`
 the endpoint passed for the consumer's request; the deployment audits them (ITI TF-2 3.38.6,
 3.39.6).
 """
@@ -36,10 +36,10 @@ from profiles.errors import Status
 from profiles.responses import adhoc_query_response
 from soap.client import SoapClient
 from soap.mtom import OutgoingAttachment
+from soap.observed import ObservedClient, Observer
 
 from . import initiating_query, initiating_retrieve
 from .communities import Community, CommunityDirectory
-from .exchanges import ObservedClient, Observer
 from .outbound import DEFAULT_MAX_OUTBOUND, CommunityClients, FanOut
 
 DEFAULT_DEADLINE_SECONDS = 20.0
@@ -110,8 +110,9 @@ class InitiatingGateway:
         observer, when there is either."""
         if not headers and self._observer is None:
             return client
-        return ObservedClient(client, community, headers=[copy.deepcopy(block) for block in headers],
-                              observer=self._observer, context=context)
+        return ObservedClient(client, headers=[copy.deepcopy(block) for block in headers],
+                              observer=self._observer, context=context,
+                              home_community_id=community.home_community_id)
 
     def close(self) -> None:
         self._fanout.close()

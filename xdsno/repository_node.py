@@ -70,7 +70,13 @@ def blob_store(settings: Settings):
 
 def registry_client(settings: Settings) -> RegistryClient:
     if settings.registry_url:
-        return SoapRegistryClient(settings.registry_url, verify=outbound_tls(settings))
+        from .app import ENDPOINT_PATHS
+        from .audit.outbound import OutboundAudit
+        from .audit.setup import audit_recorder
+
+        audit = OutboundAudit(audit_recorder(settings), actor="repository",
+                              local_url=settings.base_url + ENDPOINT_PATHS["repository"])
+        return SoapRegistryClient(settings.registry_url, verify=outbound_tls(settings), observer=audit)
     if "registry" not in settings.actors:
         raise SettingsError("the repository needs a registry: enable the registry actor on this node "
                             "or set registry_url")

@@ -7,13 +7,20 @@ records carry the forwarded user.
 """
 from __future__ import annotations
 
+import httpx
 import pytest
 from lxml import etree
 
+from profiles.ebrim import encode_submit_objects_request
 from profiles.errors import Status
 from registry.store import open_engine
+from repository.actions import PROVIDE_AND_REGISTER
 from soap.client import SoapClient, SoapReply
 from soap.faults import SoapFault
+from soap.observed import Exchange
+from tests.profiles import samples
+from tests.registry.support import fresh_submission
+from tests.repository import support as repo
 from tests.server import running_server
 from tests.xca_gateway.initiating_fakes import FakeCommunity, serve
 from tests.xca_gateway.initiating_support import (
@@ -25,11 +32,9 @@ from tests.xca_gateway.initiating_support import (
     status_and_issues,
 )
 from tests.xdsno.xua_support import ISSUER, fresh_spec, issuer_keys, security_header, signed_assertion
-from xca_gateway.communities import Community
-from xca_gateway.exchanges import Exchange
 from xdsno.audit.access_log import access_log
 from xdsno.audit.capture import AuditRecorder, NodeIdentity
-from xdsno.audit.outbound import CROSS_GATEWAY_QUERY, CROSS_GATEWAY_RETRIEVE, OutboundAudit
+from xdsno.audit.outbound import CROSS_GATEWAY_QUERY, CROSS_GATEWAY_RETRIEVE, REGISTER, OutboundAudit
 from xdsno.audit.record import Outcome
 from xdsno.audit.store import AuditStore
 
@@ -52,8 +57,7 @@ def audit(tmp_path):
 
 
 def _exchange(action: str, request: etree._Element, **ending) -> Exchange:
-    community = Community(NORD, "Helse Nord", REMOTE_URL, REMOTE_URL)
-    return Exchange(community, REMOTE_URL, action, request, **ending)
+    return Exchange(REMOTE_URL, action, request, home_community_id=NORD, **ending)
 
 
 def _reply(body: etree._Element | None = None, fault: SoapFault | None = None, status: int = 200) -> SoapReply:
@@ -179,3 +183,45 @@ def test_a_community_that_does_not_answer_is_audited_as_a_major_failure(national
     failed = [r for r in _new_records(store, query) if r.outbound and r.home_community_id == VEST]
     assert len(failed) == 1 and failed[0].outcome is Outcome.MAJOR_FAILURE
     assert failed[0].outcome_description.startswith(f"no answer from {fakes[VEST].url}/xca: ")
+
+
+# --- a repository registering with a remote registry (ITI-42, Document Source side) ----------
+
+
+def test_a_registration_sent_is_an_export_of_the_submission(audit):
+    submission = fresh_submission()
+    answer = etree.fromstring(
+        b'<rs:RegistryResponse xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" '
+        b'status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>')
+    exchange = Exchange(REMOTE_URL, REGISTER, encode_submit_objects_request(submission), reply=_reply(answer))
+    record = audit.outbound_record(exchange)
+    assert (record.event.transaction, record.event.event_id.code, record.event.action) == ("ITI-42", "110106", "R")
+    assert (record.requestor.endpoint, record.destination, record.outcome) == (LOCAL_URL, REMOTE_URL, Outcome.SUCCESS)
+    assert record.submission_set == submission.submission_set.unique_id
+    assert record.patients == (submission.submission_set.patient_id,)
+    assert {d.unique_id for d in record.documents} == {e.unique_id for e in submission.document_entries}
+
+
+@pytest.mark.integration
+def test_a_repository_with_a_remote_registry_audits_the_iti42_it_sends(tmp_path):
+    domain = ["--profile", "ihe", "--patient-domain", repo.SAMPLE_DOMAIN]
+    with running_server(tmp_path / "registry", *domain, "--actor", "registry") as registry:
+        assert httpx.post(registry.url("/admin/patients"), json={"patients": [samples.PATIENT_ID]}).status_code == 200
+        with running_server(tmp_path / "repository", *domain, "--actor", "repository", "--repository-unique-id",
+                            repo.REPOSITORY_ID, env={"XDSNO_REGISTRY_URL": registry.url("/registry")}) as node:
+            store = AuditStore(open_engine(f"sqlite:///{node.data_dir / 'audit.sqlite3'}"))
+            built = repo.submission()
+            body, parts = repo.mtom_parts(built, repo.contents(built))
+
+            def provide():
+                with SoapClient(node.url("/repository"), timeout=60) as client:
+                    reply = client.call(PROVIDE_AND_REGISTER, body, attachments=parts, mtom=True)
+                assert "Success" in reply.body.get("status")
+
+            records = _new_records(store, provide)
+            store.engine.dispose()
+    assert sorted((r.event.transaction, r.outbound, r.outcome) for r in records) == [
+        ("ITI-41", False, Outcome.SUCCESS), ("ITI-42", True, Outcome.SUCCESS)]
+    sent = next(r for r in records if r.outbound)
+    assert sent.destination == registry.url("/registry") and sent.requestor.endpoint == node.url("/repository")
+    assert sent.submission_set == built.submission_set.unique_id

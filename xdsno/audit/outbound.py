@@ -1,9 +1,10 @@
-"""Audit records of the requests an Initiating Gateway sends to communities (ITI TF-2 3.38.6
-and 3.39.6: the Initiating Gateway audits as a Document Consumer, with the EventTypeCode of
-the cross-gateway transaction).
+"""Audit records of the requests a node sends: an Initiating Gateway's to communities (ITI TF-2
+3.38.6 and 3.39.6: audited as a Document Consumer, with the EventTypeCode of the cross-gateway
+transaction) and a Document Repository's ITI-42 to a remote registry (ITI TF-2 3.42.5.1.1,
+the Document Source side).
 
-`OutboundAudit` is the gateway's exchange observer (xca_gateway.exchanges): one record per
-outbound request, answered or not, marked `outbound`.
+`OutboundAudit` is the actor's exchange observer (soap.observed): one record per outbound
+request, answered or not, marked `outbound`.
 
 - ITI-38, as a Document Consumer's query (ITI TF-2 3.18.5.1.1): EventID 110112 Query, action
   E; the Source is this gateway, the Destination the community's endpoint; the query and the
@@ -11,6 +12,9 @@ outbound request, answered or not, marked `outbound`.
 - ITI-39, as a Document Consumer's retrieve (ITI TF-2 3.43.5.1.1): EventID 110107 Import,
   action C; the Source is the community's endpoint, the Destination this gateway; the
   documents asked for, marked returned when the community sent them.
+- ITI-42, as the Document Source of a Register Document Set-b: EventID 110106 Export, action
+  R; the Source is this repository, the Destination the registry; the submission set and its
+  patient and documents. The user is in the ITI-41 record that caused it (none is forwarded).
 
 The human requestor is the user of the consumer's XUA assertion, which the gateway forwarded;
 the requesting system of the consumer's request is in that request's own record. A request
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xca_gateway.exchanges import Exchange
+from soap.observed import Exchange
 
 from .capture import AuditRecorder, home_community, resolve_patients, soap_outcome
 from .events import EXPORT, IMPORT, QUERY
@@ -30,16 +34,20 @@ from .user import audit_user
 
 CROSS_GATEWAY_QUERY = "urn:ihe:iti:2007:CrossGatewayQuery"
 CROSS_GATEWAY_RETRIEVE = "urn:ihe:iti:2007:CrossGatewayRetrieve"
+REGISTER = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 
-#: wsa:Action → the event it is at the Initiating Gateway (the consumer side)
-CONSUMER_EVENTS: dict[str, EventType] = {
+#: wsa:Action → the event it is at the sending side
+SENDER_EVENTS: dict[str, EventType] = {
     CROSS_GATEWAY_QUERY: EventType("ITI-38", "Cross Gateway Query", QUERY, "E"),
     CROSS_GATEWAY_RETRIEVE: EventType("ITI-39", "Cross Gateway Retrieve", IMPORT, "C"),
+    REGISTER: EventType("ITI-42", "Register Document Set-b", EXPORT, "R"),
 }
+#: transactions whose data flows from the other end to this node: it is their Destination
+_IMPORTS = frozenset({"ITI-39"})
 
 
 class OutboundAudit:
-    """Exchange observer recording each outbound request of the gateway at `local_url`."""
+    """Exchange observer recording each outbound request of the actor at `local_url`."""
 
     def __init__(self, recorder: AuditRecorder, *, actor: str, local_url: str):
         self.recorder = recorder
@@ -50,8 +58,7 @@ class OutboundAudit:
         self.recorder.record(self.outbound_record(exchange))
 
     def outbound_record(self, exchange: Exchange) -> AuditRecord:
-        event = CONSUMER_EVENTS.get(exchange.action) or EventType(
-            "SOAP", exchange.action, EXPORT, "E")
+        event = SENDER_EVENTS.get(exchange.action) or EventType("SOAP", exchange.action, EXPORT, "E")
         reply = exchange.reply
         facts = message_facts(exchange.request, reply.body if reply is not None and reply.fault is None else None)
         if event.transaction == "ITI-39":
@@ -59,7 +66,7 @@ class OutboundAudit:
         outcome, description = self._outcome(exchange, facts)
         local = Requestor(endpoint=self.local_url)
         remote = exchange.url
-        retrieve = event.action == "C"
+        retrieve = event.transaction in _IMPORTS
         environ: dict[str, Any] = exchange.context if isinstance(exchange.context, dict) else {}
         return AuditRecord(
             event=event, outcome=outcome, outcome_description=description, actor=self.actor,
@@ -69,7 +76,7 @@ class OutboundAudit:
             destination=self.local_url if retrieve else remote,
             source_id=self.recorder.node.source_id, site_id=self.recorder.node.site_id,
             user=audit_user(environ), patients=tuple(facts.patients), documents=tuple(facts.documents),
-            query=facts.query, home_community_id=exchange.community.home_community_id or
+            submission_set=facts.submission_set, query=facts.query, home_community_id=exchange.home_community_id or
             home_community(facts, self.recorder.node.site_id),
             outbound=True,
         )
