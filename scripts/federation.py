@@ -321,8 +321,9 @@ def print_endpoints(federation: Federation) -> None:
         print(f"Mutual TLS: CA {tls.ca_file}; node certificates in {tls.folder}; call with "
               f"{tls.folder / 'federation-client-cert.pem'} and its key")
     if federation.xua:
-        print(f"XUA required on every endpoint; issuer {federation.xua.issuer!r}, certificate "
-              f"{federation.xua.cert_file}. An assertion:\n    {federation.xua.assertion_command(PATIENTS[0].patient_id)}")
+        xua = federation.xua
+        print(f"XUA required on every endpoint; issuer {xua.issuer!r}, certificate {xua.cert_file}. "
+              f"An assertion:\n    {xua.assertion_command(PATIENTS[0].patient_id)}")
     print("Patients (synthetic, Test-Norge):")
     for patient in PATIENTS:
         print(f"    {patient.patient_id}  {patient.given} {patient.family}")
