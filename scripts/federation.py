@@ -11,6 +11,7 @@ ITI-41 (scripts/federation_data.py), prints the endpoints and stays up until Ctr
     python -m scripts.federation --base-port 0       # free ports
     python -m scripts.federation --check             # query + retrieve one patient, then exit
     python -m scripts.federation --tls --check       # the same over mutual TLS (ATNA ITI-19)
+    python -m scripts.federation --tls --xua --check # ... with XUA assertions required (ITI-40)
 
 `--check` asks every Responding Gateway directly (ITI-38), then the Initiating Gateway
 (ITI-18 FindDocuments for one patient across the federation, ITI-43 retrieve of one
@@ -21,6 +22,14 @@ document per community) and exits 0 only when all of it worked. Tests reuse
 serves every node over HTTPS with client certificates required, lists the communities with
 https URLs (the initiating gateway presents its own certificate to them), and calls the nodes
 with the certificate `federation-client`.
+
+`--xua` makes the signing certificate of a development assertion issuer in `<data>/xua`
+(scripts/federation_xua.py) and starts every node trusting it with an assertion required on
+every SOAP endpoint; the documents are published, and every `--check` request sent, with an
+assertion of a physician (purpose TREAT) naming the patient. The check then also shows the
+refusals (scripts/federation_xua_check.py): no assertion is a wsse fault, an assertion naming
+another patient is refused by the access policy, and a patient's block on one enterprise for
+the physician hides its documents until a break-the-glass (BTG) assertion shows them.
 """
 from __future__ import annotations
 
@@ -42,6 +51,7 @@ from pathlib import Path
 import httpx
 
 from scripts.federation_data import ENTERPRISES, HOLDINGS, PATIENTS, Enterprise, provide_and_register_request
+from scripts.federation_xua import FederationXUA, make_federation_xua
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NATIONAL_COMMUNITY = "urn:oid:2.16.578.1.12.4.1.7.1.1"
@@ -91,10 +101,16 @@ class Federation:
     communities_file: Path
     published: list[dict] = field(default_factory=list)
     tls: FederationTLS | None = None
+    xua: FederationXUA | None = None
 
     def client_options(self) -> dict:
         """SoapClient/httpx options calling the federation's nodes (the client certificate)."""
         return {"verify": self.tls.client} if self.tls else {}
+
+    def security_headers(self, patient: str | None, **who) -> list:
+        """SOAP header blocks of a request about `patient`: wsse:Security with a fresh
+        assertion (FederationXUA.assertion options in `who`) when XUA is on, else none."""
+        return [self.xua.security_header(patient, **who)] if self.xua else []
 
     def by_key(self, key: str) -> EnterpriseNode:
         return next(item for item in self.enterprises if item.enterprise.key == key)
@@ -216,16 +232,21 @@ def write_communities_file(path: Path, enterprises: list[EnterpriseNode]) -> Pat
 @contextlib.contextmanager
 def start_federation(base_dir: Path, *, base_port: int = 0, enterprises: tuple[Enterprise, ...] = ENTERPRISES,
                      with_initiating: bool = True, profile: str = "norway",
-                     initiating_env: dict[str, str] | None = None, tls: bool = False) -> Iterator[Federation]:
+                     initiating_env: dict[str, str] | None = None, tls: bool = False,
+                     xua: bool = False) -> Iterator[Federation]:
     """Start the enterprises (ports base_port+1.. or free ones) and the initiating gateway
-    (base_port or a free one); stop them all on leaving. `tls`: every node over mutual TLS."""
+    (base_port or a free one); stop them all on leaving. `tls`: every node over mutual TLS;
+    `xua`: every node requires XUA assertions of the federation's development issuer."""
     started: list[Node] = []
     pki = make_federation_tls(base_dir / "tls", [e.key for e in enterprises] + ["national"]) if tls else None
+    issuer = make_federation_xua(base_dir / "xua") if xua else None
+    xua_env = issuer.node_env() if issuer else {}
     try:
         nodes = []
         for number, enterprise in enumerate(enterprises, 1):
+            env, verify = _tls_of(pki, enterprise.key)
             node = start_node(enterprise.name, base_dir / enterprise.key, base_port and base_port + number,
-                              enterprise_args(enterprise, profile), *_tls_of(pki, enterprise.key))
+                              enterprise_args(enterprise, profile), {**env, **xua_env}, verify)
             started.append(node)
             nodes.append(EnterpriseNode(enterprise, node))
         for node in started:
@@ -236,11 +257,11 @@ def start_federation(base_dir: Path, *, base_port: int = 0, enterprises: tuple[E
             env, verify = _tls_of(pki, "national")
             initiating = start_node("Nasjonal XCA (initiating)", base_dir / "national", base_port,
                                     ["--home-community-id", NATIONAL_COMMUNITY, "--actor", "xca_initiating"],
-                                    {"XDSNO_COMMUNITIES_FILE": str(communities), **env, **(initiating_env or {})},
-                                    verify)
+                                    {"XDSNO_COMMUNITIES_FILE": str(communities), **env, **xua_env,
+                                     **(initiating_env or {})}, verify)
             started.append(initiating)
             wait_healthy(initiating)
-        yield Federation(nodes, initiating, communities, tls=pki)
+        yield Federation(nodes, initiating, communities, tls=pki, xua=issuer)
     finally:
         for node in reversed(started):
             stop_node(node)
@@ -265,7 +286,8 @@ def publish_documents(federation: Federation) -> list[dict]:
             for patient_index, specs in HOLDINGS.get(item.enterprise.key, {}).items():
                 patient = PATIENTS[patient_index]
                 body, attachments, submission = provide_and_register_request(item.enterprise, patient, specs)
-                reply = client.call(PROVIDE_AND_REGISTER, body, attachments=attachments, mtom=True).raise_for_fault()
+                reply = client.call(PROVIDE_AND_REGISTER, body, attachments=attachments, mtom=True,
+                                    headers=federation.security_headers(patient.patient_id)).raise_for_fault()
                 status, issues = read_registry_response(reply.body)
                 if status is not Status.SUCCESS:
                     raise RuntimeError(f"ITI-41 to {item.enterprise.name} failed: "
@@ -298,6 +320,10 @@ def print_endpoints(federation: Federation) -> None:
         tls = federation.tls
         print(f"Mutual TLS: CA {tls.ca_file}; node certificates in {tls.folder}; call with "
               f"{tls.folder / 'federation-client-cert.pem'} and its key")
+    if federation.xua:
+        xua = federation.xua
+        print(f"XUA required on every endpoint; issuer {xua.issuer!r}, certificate {xua.cert_file}. "
+              f"An assertion:\n    {xua.assertion_command(PATIENTS[0].patient_id)}")
     print("Patients (synthetic, Test-Norge):")
     for patient in PATIENTS:
         print(f"    {patient.patient_id}  {patient.given} {patient.family}")
@@ -311,13 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="query and retrieve through the gateways, then exit")
     parser.add_argument("--tls", action="store_true", help="every node over HTTPS with client certificates "
                         "required (a development CA in <data>/tls)")
+    parser.add_argument("--xua", action="store_true", help="every node requires XUA assertions of a development "
+                        "issuer (its certificate in <data>/xua); the script sends them")
     args = parser.parse_args(argv)
     try:
         base_dir = _fresh_folder(args.data_dir)
     except ValueError as exc:
         print(f"federation: {exc}", file=sys.stderr)
         return 2
-    with start_federation(base_dir, base_port=args.base_port, tls=args.tls) as federation:
+    with start_federation(base_dir, base_port=args.base_port, tls=args.tls, xua=args.xua) as federation:
         published = publish_documents(federation)
         print_endpoints(federation)
         print(f"Published {len(published)} documents for {len(PATIENTS)} patients in "

@@ -5,6 +5,8 @@
 2. ITI-18 FindDocuments to the Initiating Gateway: the union of the communities' answers;
 3. ITI-43 to the Initiating Gateway for one document of each community (routed by
    HomeCommunityId, ITI TF-2 3.39): each document's SHA-1 and size match its metadata.
+With XUA on, every request carries an assertion naming the patient (`security_headers`), and
+the refusals are checked too (scripts/federation_xua_check.py).
 Prints what it saw; the exit code is 0 only when every step passed.
 """
 from __future__ import annotations
@@ -64,9 +66,10 @@ def retrieve_request(documents: list[dict[str, str]]) -> etree._Element:
     return root
 
 
-def _query(url: str, action: str, patient_id: str, **options) -> tuple[Status, list, list[dict[str, str]]]:
+def query_documents(url: str, action: str, patient_id: str, headers=(),
+                    **options) -> tuple[Status, list, list[dict[str, str]]]:
     with SoapClient(url, timeout=60, **options) as client:
-        reply = client.call(action, find_documents(patient_id)).raise_for_fault()
+        reply = client.call(action, find_documents(patient_id), headers=headers).raise_for_fault()
     status, issues = read_registry_response(reply.body)
     return status, issues, entries(reply.body)
 
@@ -75,8 +78,8 @@ def check_responding_gateways(federation, patient_id: str) -> tuple[bool, int]:
     ok, total = True, 0
     for item in federation.enterprises:
         home = item.enterprise.home_community_id
-        status, issues, found = _query(item.gateway_url, CROSS_GATEWAY_QUERY, patient_id,
-                                       **federation.client_options())
+        status, issues, found = query_documents(item.gateway_url, CROSS_GATEWAY_QUERY, patient_id,
+                                       federation.security_headers(patient_id), **federation.client_options())
         good = status is Status.SUCCESS and all(doc["home"] == home for doc in found)
         print(f"  ITI-38 {item.enterprise.name:<14} {len(found)} document(s), home {home}: "
               f"{'ok' if good else f'FAILED {status} {issues}'}")
@@ -85,8 +88,8 @@ def check_responding_gateways(federation, patient_id: str) -> tuple[bool, int]:
 
 
 def check_initiating_query(federation, patient_id: str, expected: int) -> tuple[bool, list[dict[str, str]]]:
-    status, issues, found = _query(federation.initiating_url, REGISTRY_STORED_QUERY, patient_id,
-                                   **federation.client_options())
+    status, issues, found = query_documents(federation.initiating_url, REGISTRY_STORED_QUERY, patient_id,
+                                   federation.security_headers(patient_id), **federation.client_options())
     homes = Counter(doc["home"] for doc in found)
     good = status is Status.SUCCESS and len(found) == expected and "" not in homes
     print(f"  ITI-18 via initiating gateway: {len(found)} document(s) of {expected}, by community "
@@ -94,10 +97,11 @@ def check_initiating_query(federation, patient_id: str, expected: int) -> tuple[
     return good, found
 
 
-def check_initiating_retrieve(federation, found: list[dict[str, str]]) -> bool:
+def check_initiating_retrieve(federation, found: list[dict[str, str]], patient_id: str | None = None) -> bool:
     one_per_community = list({doc["home"]: doc for doc in found}.values())
     with SoapClient(federation.initiating_url, timeout=60, **federation.client_options()) as client:
-        reply = client.call(RETRIEVE_DOCUMENT_SET, retrieve_request(one_per_community), mtom=True).raise_for_fault()
+        reply = client.call(RETRIEVE_DOCUMENT_SET, retrieve_request(one_per_community), mtom=True,
+                            headers=federation.security_headers(patient_id)).raise_for_fault()
         status, issues = read_registry_response(reply.body.find("{urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0}RegistryResponse"))
         by_id = {doc["unique_id"]: doc for doc in one_per_community}
         good = status is Status.SUCCESS
@@ -128,7 +132,11 @@ def run_check(federation) -> int:
     if federation.initiating is None:
         return 0 if ok else 1
     query_ok, found = check_initiating_query(federation, patient.patient_id, total)
-    retrieve_ok = check_initiating_retrieve(federation, found) if found else False
+    retrieve_ok = check_initiating_retrieve(federation, found, patient.patient_id) if found else False
     passed = ok and query_ok and retrieve_ok
+    if federation.xua:
+        from scripts.federation_xua_check import check_refusals
+
+        passed = check_refusals(federation, patient.patient_id, found) and passed
     print("Check passed." if passed else "Check FAILED.")
     return 0 if passed else 1

@@ -11,7 +11,9 @@
 
 The repository URL defaults to this node's (`base_url` + /repository) and the
 repositoryUniqueId to the node's setting; https presents the node's client certificate and
-verifies the server against its CAs (xdsno.tls, ATNA ITI-19). Exit status: 0 success, 1 the repository refused or
+verifies the server against its CAs (xdsno.tls, ATNA ITI-19). `--assertion FILE` sends a
+signed SAML 2.0 assertion (e.g. from `xdsno xua assertion`) in a wsse:Security header, as
+an XUA X-Service User (ITI-40). Exit status: 0 success, 1 the repository refused or
 could not be reached, 2 bad arguments.
 """
 from __future__ import annotations
@@ -29,11 +31,14 @@ from profiles.errors import Issue, Status
 from profiles.responses import read_registry_response
 from profiles.vocabulary import RS, XDSB
 from soap.mtom import OutgoingAttachment, include_element, new_content_id
+from soap.xml import XmlRejected, parse_xml
 
 from .publish_metadata import KEYS, LIST_KEYS, MetadataError, PublishedFile, build_submission
 from .settings import Settings, SettingsError
 from .tls import outbound_tls
 from .transfer import FileSink, Progress, file_chunks
+from .xua.issuer import security_header
+from .xua.names import ASSERTION
 
 PROVIDE_AND_REGISTER = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
 RETRIEVE = "urn:ihe:iti:2007:RetrieveDocumentSet"
@@ -91,6 +96,21 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the repository")
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (auto: for large files on a terminal)")
+    parser.add_argument("--assertion", metavar="FILE", help="signed SAML 2.0 assertion sent in wsse:Security "
+                        "(XUA, ITI-40; e.g. from `xdsno xua assertion`)")
+
+
+def security_headers(path: str | None) -> list[etree._Element]:
+    """The wsse:Security header carrying the assertion in file `path` (none without a path)."""
+    if not path:
+        return []
+    try:
+        assertion = parse_xml(Path(path).read_bytes())
+    except XmlRejected as exc:
+        raise ValueError(f"{path}: {exc.reason}") from None
+    if assertion.tag != ASSERTION:
+        raise ValueError(f"{path}: holds {assertion.tag}, not a SAML 2.0 saml:Assertion")
+    return [security_header(assertion)]
 
 
 def run_publish(settings: Settings, args: argparse.Namespace) -> int:
@@ -99,6 +119,7 @@ def run_publish(settings: Settings, args: argparse.Namespace) -> int:
     try:
         files, given = _publish_inputs(args)
         submission = build_submission(files, args.patient, settings.profile, given)
+        headers = security_headers(args.assertion)
     except (OSError, MetadataError, ValueError) as exc:
         print(f"xdsno publish: {exc}", file=sys.stderr)
         return 2
@@ -112,7 +133,7 @@ def run_publish(settings: Settings, args: argparse.Namespace) -> int:
     url = args.repository or settings.base_url + REPOSITORY_PATH
     try:
         with SoapClient(url, timeout=args.timeout, verify=outbound_tls(settings)) as client:
-            reply = client.call(PROVIDE_AND_REGISTER, body, attachments=attachments, mtom=True)
+            reply = client.call(PROVIDE_AND_REGISTER, body, attachments=attachments, mtom=True, headers=headers)
     except (SoapTransportError, SettingsError) as exc:
         progress.done()
         print(f"xdsno publish: {url}: {exc}", file=sys.stderr)
@@ -154,6 +175,11 @@ def run_retrieve(settings: Settings, args: argparse.Namespace) -> int:
     from soap.client import SoapClient, SoapTransportError
 
     out = Path(args.out)
+    try:
+        headers = security_headers(args.assertion)
+    except (OSError, ValueError) as exc:
+        print(f"xdsno retrieve: {exc}", file=sys.stderr)
+        return 2
     sinks: list[FileSink] = []
 
     def sink_factory(_content_id: str, _content_type: str) -> FileSink:
@@ -164,7 +190,8 @@ def run_retrieve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with SoapClient(url, timeout=args.timeout, sink_factory=sink_factory,
                         verify=outbound_tls(settings)) as client:
-            reply = client.call(RETRIEVE, _retrieve_request(settings.repository_unique_id, args.unique_id), mtom=True)
+            reply = client.call(RETRIEVE, _retrieve_request(settings.repository_unique_id, args.unique_id),
+                                mtom=True, headers=headers)
             return _save_retrieved(reply, out)
     except (SoapTransportError, SettingsError) as exc:
         print(f"xdsno retrieve: {url}: {exc}", file=sys.stderr)

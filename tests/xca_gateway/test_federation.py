@@ -4,6 +4,7 @@ gateway over loopback, synthetic Norwegian documents published with ITI-41, then
 Initiating Gateway)."""
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from scripts.federation import publish_documents, start_federation, write_communities_file
 from scripts.federation_check import check_responding_gateways, run_check
 from scripts.federation_data import ENTERPRISES, HOLDINGS, PATIENTS
+from scripts.federation_xua import make_federation_xua
+from scripts.federation_xua_check import check_no_assertion
 from xca_gateway.communities import load_communities
 
 
@@ -41,3 +44,15 @@ def test_communities_file_is_what_the_initiating_gateway_reads(federation, tmp_p
     directory = load_communities(write_communities_file(tmp_path / "c.toml", federation.enterprises))
     assert [c.name for c in directory] == [e.name for e in ENTERPRISES]
     assert directory.ids == tuple(e.home_community_id for e in ENTERPRISES)
+
+
+def test_the_xua_check_fails_where_no_assertion_is_required(federation, tmp_path, capsys):
+    """The refusal step is no formality: these nodes run without XUA and answer the request."""
+    claimed = dataclasses.replace(federation, xua=make_federation_xua(tmp_path / "xua"))
+    assert claimed.security_headers(PATIENTS[0].patient_id)[0].tag.endswith("}Security")
+    assert check_no_assertion(claimed, PATIENTS[0].patient_id) is False
+    assert "XUA: ITI-18 without an assertion: FAILED None 200" in capsys.readouterr().out
+
+
+def test_without_xua_requests_carry_no_security_header(federation):
+    assert federation.xua is None and federation.security_headers(PATIENTS[0].patient_id) == []

@@ -10,6 +10,7 @@ their node certificates — and one node with client certificates optional.
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -397,3 +398,20 @@ def test_federation_check_passes_over_mutual_tls(tmp_path):
         assert 'query_url = "https://' in federation.communities_file.read_text()
         assert publish_documents(federation)
         assert run_check(federation) == 0
+
+
+@pytest.mark.integration
+def test_federation_check_passes_over_mutual_tls_with_xua_required(tmp_path, capsys):
+    """scripts/federation.py --tls --xua, with two enterprises: every request carries an
+    assertion of the development issuer, and the check shows the refusals."""
+    from scripts.federation import publish_documents, start_federation
+    from scripts.federation_check import run_check
+
+    with start_federation(tmp_path, enterprises=ENTERPRISES[:2], tls=True, xua=True) as federation:
+        assert federation.xua.node_env()["XDSNO_XUA_REQUIRED"] == "*"
+        assert publish_documents(federation)
+        assert run_check(federation) == 0
+    out = capsys.readouterr().out
+    assert "XUA: ITI-18 without an assertion: refused, XUA: this endpoint requires a SAML 2.0" in out
+    assert "XUA: ITI-18 with an assertion naming another patient: refused by the access policy" in out
+    assert re.search(r"XUA: block at Helse Vest for HPR \d+: TREAT sees 2 document\(s\) ok; BTG sees 3 ok", out)
