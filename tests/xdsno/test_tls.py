@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -53,15 +55,20 @@ class Pki:
     def other_ca(self) -> str:
         return str(self.folder / "other-ca" / "ca-cert.pem")
 
+    @property
+    def crl(self) -> str:
+        """The CA's CRL: the certificate `revoked` is on it."""
+        return str(self.folder / "ca" / "ca-crl.pem")
+
     def cert(self, name: str) -> str:
         return str(self.folder / f"{name}-cert.pem")
 
     def key(self, name: str) -> str:
         return str(self.folder / f"{name}-key.pem")
 
-    def context(self, name: str | None = "client", *, ca: str | None = None) -> ssl.SSLContext:
+    def context(self, name: str | None = "client", *, ca: str | None = None, crl: str = "") -> ssl.SSLContext:
         """A client trusting `ca` (default: the CA) presenting certificate `name` (None: none)."""
-        return client_context(ca or self.ca, self.cert(name) if name else "", self.key(name) if name else "")
+        return client_context(ca or self.ca, self.cert(name) if name else "", self.key(name) if name else "", crl)
 
     def serve_args(self, name: str, client_auth: str = "required") -> list[str]:
         return ["--tls-cert", self.cert(name), "--tls-key", self.key(name), "--tls-ca", self.ca,
@@ -73,9 +80,10 @@ def pki(tmp_path_factory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     devcerts.create_ca(folder / "ca")
     devcerts.create_ca(folder / "other-ca", name="another CA")
-    for name in ("registry", "repository", "national", "client"):
+    for name in ("registry", "repository", "national", "client", "revoked"):
         devcerts.create_node(name, folder / "ca", folder)
     devcerts.create_node("stranger", folder / "other-ca", folder)
+    devcerts.revoke(folder / "revoked-cert.pem", folder / "ca")
     return Pki(folder)
 
 
@@ -183,6 +191,112 @@ def test_communities_file_tls_values_must_be_strings():
     with pytest.raises(CommunitiesFileError, match="tls_ca_file must be a non-empty string"):
         parse_communities({"community": [{"home_community_id": "urn:oid:1.2.3", "name": "n",
                                           "query_url": "https://a/xca", "tls_ca_file": 5}]})
+
+
+# --- revocation (tls_crl_file) ----------------------------------------------------------------
+
+
+def node_settings(tmp_path, pki, name: str = "registry", **overrides):
+    return settings(tmp_path, **{"tls_cert_file": pki.cert(name), "tls_key_file": pki.key(name),
+                                 "tls_ca_file": pki.ca, **overrides})
+
+
+def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> tuple[str, str]:
+    """One TLS handshake over a socket pair: (server's error, client's error), "" for none."""
+    server_end, client_end = socket.socketpair()
+    errors = {"server": "", "client": ""}
+
+    def serve():
+        try:
+            with server.wrap_socket(server_end, server_side=True) as tls:
+                tls.sendall(b"x")
+        except (ssl.SSLError, OSError) as exc:
+            errors["server"] = str(exc)
+            server_end.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        with client.wrap_socket(client_end, server_hostname="127.0.0.1") as tls:
+            tls.recv(1)  # TLS 1.3: the server's verdict on our certificate arrives after our handshake
+    except (ssl.SSLError, OSError) as exc:
+        errors["client"] = str(exc)
+    finally:
+        client_end.close()
+        thread.join(10)
+    return errors["server"], errors["client"]
+
+
+def expired_crl(pki: Pki, folder: Path) -> str:
+    """The CA's CRL as it was a week ago: past its next update yesterday."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    ca_cert, ca_key = devcerts.load_ca(Path(pki.ca).parent)
+    now = datetime.now(timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+           .last_update(now - timedelta(days=8)).next_update(now - timedelta(days=1)).sign(ca_key, hashes.SHA256()))
+    path = folder / "expired-crl.pem"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_crl_file_must_exist_and_hold_crls(tmp_path, pki):
+    with pytest.raises(SettingsError, match="tls_crl_file: /nowhere/crl.pem does not exist"):
+        node_settings(tmp_path, pki, tls_crl_file="/nowhere/crl.pem")
+    with pytest.raises(SettingsError, match=r"tls_crl_file: .*ca-cert.pem holds no PEM CRL"):
+        node_settings(tmp_path, pki, tls_crl_file=pki.ca)
+    with pytest.raises(SettingsError, match="tls_crl_file needs tls_ca_file"):
+        settings(tmp_path, tls_crl_file=pki.crl)
+
+
+def test_several_crls_in_one_file_are_read(tmp_path, pki):
+    both = tmp_path / "crls.pem"
+    both.write_text(Path(pki.crl).read_text() + devcerts.create_crl(Path(pki.other_ca).parent,
+                                                                     tmp_path / "other-crl.pem").read_text())
+    from xdsno.revocation import load_crls
+
+    assert [crl.issuer.rfc4514_string() for crl in load_crls(str(both))] == [
+        "CN=xdsno development CA,O=xdsno development", "CN=another CA,O=xdsno development"]
+
+
+def test_contexts_check_the_peers_certificate_against_the_crl(tmp_path, pki):
+    node = node_settings(tmp_path, pki, tls_crl_file=pki.crl)
+    for context in (server_context(node), outbound_tls(node)):
+        assert context.verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
+        assert context.cert_store_stats()["crl"] == 1
+    assert not server_context(node_settings(tmp_path, pki)).verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def test_a_trusted_ca_without_a_crl_stops_the_start(tmp_path, pki):
+    bundle = tmp_path / "cas.pem"
+    bundle.write_text(Path(pki.ca).read_text() + Path(pki.other_ca).read_text())
+    node = node_settings(tmp_path, pki, tls_ca_file=str(bundle), tls_crl_file=pki.crl)
+    with pytest.raises(SettingsError, match="tls_crl_file: .* has no CRL of CN=another CA,O=xdsno development"):
+        server_context(node)
+
+
+def test_a_revoked_client_certificate_is_refused_by_the_server(tmp_path, pki):
+    server = server_context(node_settings(tmp_path, pki, tls_crl_file=pki.crl))
+    assert handshake(server, pki.context("client")) == ("", "")
+    refused, _ = handshake(server, pki.context("revoked"))
+    assert "certificate verify failed: certificate revoked" in refused
+
+
+def test_a_revoked_server_certificate_is_refused_outbound(tmp_path, pki):
+    outbound = outbound_tls(node_settings(tmp_path, pki, "client", tls_crl_file=pki.crl))
+    assert handshake(server_context(node_settings(tmp_path, pki, "registry")), outbound) == ("", "")
+    _, refused = handshake(server_context(node_settings(tmp_path, pki, "revoked")), outbound)
+    assert "certificate verify failed: certificate revoked" in refused
+    # without tls_crl_file the same certificate passes: the CRL is what refuses it
+    unchecked = outbound_tls(node_settings(tmp_path, pki, "client"))
+    assert handshake(server_context(node_settings(tmp_path, pki, "revoked")), unchecked) == ("", "")
+
+
+def test_an_expired_crl_refuses_every_certificate_of_its_ca(tmp_path, pki):
+    server = server_context(node_settings(tmp_path, pki, tls_crl_file=expired_crl(pki, tmp_path)))
+    refused, _ = handshake(server, pki.context("client"))
+    assert "certificate verify failed: CRL has expired" in refused
 
 
 # --- the client certificate in the environ ----------------------------------------------------
