@@ -13,6 +13,7 @@ import hashlib
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -499,6 +500,49 @@ def test_optional_client_certificates_open_only_health(pki, tmp_path):
         assert reply.fault is None and read_registry_response(reply.body)[0] is Status.SUCCESS
         with pytest.raises(httpx.TransportError, match="UNKNOWN_CA"):  # one it is shown is still verified
             httpx.get(node.url("/health"), verify=pki.context("stranger"))
+
+
+# --- refused connections are audited (ITI TF-2 3.20: node authentication failure) -------------
+
+
+def security_alerts(data_dir: Path, count: int) -> list:
+    """The node's ITI-19 records once there are `count` (the worker writes each right after
+    refusing; the client may see the refusal first), or what there is after 60 s."""
+    from registry.store import open_engine
+    from xdsno.audit.setup import audit_database_url
+    from xdsno.audit.store import AuditStore
+
+    store = AuditStore(open_engine(audit_database_url(load_settings(environ={}, overrides={"data_dir": data_dir}))))
+    deadline = time.monotonic() + 60
+    while True:
+        alerts = store.records(transactions=["ITI-19"])
+        if len(alerts) >= count or time.monotonic() > deadline:
+            store.engine.dispose()
+            return alerts
+        time.sleep(0.1)
+
+
+def test_every_refused_connection_leaves_one_security_alert(pki, tmp_path):
+    with running_server(tmp_path / "data", *pki.serve_args("registry"), "--actor", "registry", tls=pki.context(),
+                        env={"XDSNO_TLS_CRL_FILE": pki.crl}) as node:
+        port = int(node.base_url.rsplit(":", 1)[1])
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a port scan: no handshake
+        expected = []
+        for client, error in ((pki.context("stranger"), "certificate verify failed: unable to get local issuer "
+                                                         "certificate"),
+                              (pki.context(None), "peer did not return a certificate"),
+                              (pki.context("revoked"), "certificate verify failed: certificate revoked")):
+            with pytest.raises(httpx.TransportError):
+                httpx.get(node.url("/health"), verify=client, timeout=10)
+            expected.append(error)
+            assert [alert.outcome_description for alert in security_alerts(node.data_dir, len(expected))] == expected
+        assert httpx.get(node.url("/health"), verify=pki.context(), timeout=10).status_code == 200
+        alerts = security_alerts(node.data_dir, len(expected))
+    assert len(alerts) == 3
+    for alert in alerts:
+        assert (alert.event.event_id.code, alert.event.type_code.code, alert.event.action) == ("110113", "110126", "E")
+        assert int(alert.outcome) == 4 and alert.requestor.address == "127.0.0.1"
+        assert alert.destination == node.base_url
 
 
 def test_federation_check_passes_over_mutual_tls(tmp_path):
