@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from . import devcerts
 from .settings import Settings
+
+T = TypeVar("T")
 
 
 def add_commands(commands: argparse._SubParsersAction, _add_node_options: Callable) -> None:
@@ -114,22 +116,21 @@ def _crl_written(write: Callable[[], Path], days: int) -> int:
     if days < 1:
         print("xdsno: --days must be at least 1", file=sys.stderr)
         return 2
-    try:
-        crl = write()
-    except (devcerts.DevCertError, OSError) as exc:
-        print(f"xdsno: {exc}", file=sys.stderr)
-        return 1
-    print(f"revocation list {crl} (next update in {days} days)")
-    print(f"settings: tls_crl_file = \"{crl}\"")
-    return 0
+    return _written(write, lambda crl: [f"revocation list {crl} (next update in {days} days)",
+                                        f"settings: tls_crl_file = \"{crl}\""])
 
 
 def _made(make: Callable[[], devcerts.CertFiles]) -> int:
+    return _written(make, lambda files: [f"certificate {files.cert}", f"private key {files.key}"])
+
+
+def _written(make: Callable[[], T], report: Callable[[T], list[str]]) -> int:
+    """Run `make`; print what `report` says of its result (exit 0), or why it failed (exit 1)."""
     try:
-        files = make()
+        made = make()
     except (devcerts.DevCertError, OSError) as exc:
         print(f"xdsno: {exc}", file=sys.stderr)
         return 1
-    print(f"certificate {files.cert}")
-    print(f"private key {files.key}")
+    for line in report(made):
+        print(line)
     return 0
