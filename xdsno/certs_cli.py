@@ -1,9 +1,11 @@
-"""`xdsno certs ca | node | issuer`: development certificates for the ATNA secure node (ITI-19)
-and test SAML issuers (XUA); the logic is xdsno.devcerts.
+"""`xdsno certs ca | node | issuer | crl | revoke`: development certificates for the ATNA secure
+node (ITI-19), their revocation list, and test SAML issuers (XUA); the logic is xdsno.devcerts.
 
     xdsno certs ca --out tls/ca                                   # ca-cert.pem, ca-key.pem
     xdsno certs node registry --ca tls/ca --out tls [--dns localhost --ip 127.0.0.1]
     xdsno certs issuer test-idp --ca tls/ca --out tls              # RSA signing certificate
+    xdsno certs crl --ca tls/ca                                   # tls/ca/ca-crl.pem, renewed (7 days)
+    xdsno certs revoke registry --ca tls/ca [--certs tls]          # tls/registry-cert.pem into the CRL
 
 For tests and demos only: production nodes get their certificates from the health network's CA.
 Exit status 0 when the files were written, 1 when they could not be, 2 for bad arguments.
@@ -13,10 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from . import devcerts
 from .settings import Settings
+
+T = TypeVar("T")
 
 
 def add_commands(commands: argparse._SubParsersAction, _add_node_options: Callable) -> None:
@@ -41,6 +45,23 @@ def add_commands(commands: argparse._SubParsersAction, _add_node_options: Callab
     issuer = actions.add_parser("issuer", help="a signing certificate for a test SAML assertion issuer (XUA)")
     _leaf_arguments(issuer, "rsa")
     issuer.set_defaults(command=_issuer)
+
+    crl = actions.add_parser("crl", help="write or renew the CA's revocation list (tls_crl_file)")
+    _crl_arguments(crl)
+    crl.set_defaults(command=_crl)
+
+    revoke = actions.add_parser("revoke", help="add a certificate of the CA to its revocation list")
+    revoke.add_argument("name", help="the certificate NAME-cert.pem in --certs, or the path of a PEM certificate")
+    revoke.add_argument("--certs", type=Path, help="folder of NAME-cert.pem (default: the CA folder's parent)")
+    _crl_arguments(revoke)
+    revoke.set_defaults(command=_revoke)
+
+
+def _crl_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ca", type=Path, required=True, help="folder of the CA made by `xdsno certs ca`")
+    parser.add_argument("--crl", type=Path, help=f"the CRL file (default: {devcerts.CRL_FILE} in the CA folder)")
+    parser.add_argument("--days", type=int, default=devcerts.CRL_VALIDITY_DAYS,
+                        help=f"days until the CRL's next update (default {devcerts.CRL_VALIDITY_DAYS})")
 
 
 def _leaf_arguments(parser: argparse.ArgumentParser, key_type: str) -> None:
@@ -80,12 +101,36 @@ def _issuer(_settings: Settings, args: argparse.Namespace) -> int:
     return _made(lambda: devcerts.create_issuer(args.name, args.ca, args.out, key_type=args.key_type))
 
 
+def _crl(_settings: Settings, args: argparse.Namespace) -> int:
+    return _crl_written(lambda: devcerts.create_crl(args.ca, args.crl, days=args.days), args.days)
+
+
+def _revoke(_settings: Settings, args: argparse.Namespace) -> int:
+    named = Path(args.name)
+    cert = named if named.suffix == ".pem" and named.is_file() else \
+        (args.certs or args.ca.resolve().parent) / f"{args.name}-cert.pem"
+    return _crl_written(lambda: devcerts.revoke(cert, args.ca, args.crl, days=args.days), args.days)
+
+
+def _crl_written(write: Callable[[], Path], days: int) -> int:
+    if days < 1:
+        print("xdsno: --days must be at least 1", file=sys.stderr)
+        return 2
+    return _written(write, lambda crl: [f"revocation list {crl} (next update in {days} days)",
+                                        f"settings: tls_crl_file = \"{crl}\""])
+
+
 def _made(make: Callable[[], devcerts.CertFiles]) -> int:
+    return _written(make, lambda files: [f"certificate {files.cert}", f"private key {files.key}"])
+
+
+def _written(make: Callable[[], T], report: Callable[[T], list[str]]) -> int:
+    """Run `make`; print what `report` says of its result (exit 0), or why it failed (exit 1)."""
     try:
-        files = make()
+        made = make()
     except (devcerts.DevCertError, OSError) as exc:
         print(f"xdsno: {exc}", file=sys.stderr)
         return 1
-    print(f"certificate {files.cert}")
-    print(f"private key {files.key}")
+    for line in report(made):
+        print(line)
     return 0

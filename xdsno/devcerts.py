@@ -8,7 +8,12 @@ their certificates from the health network's CA):
   clientAuth extended key usage (one certificate serves TLS and presents itself on outbound
   mutual TLS, ITI TF-2 3.19) and subjectAltNames for the loopback names;
 - `create_issuer(name, ca, out)`: an RSA 2048 signing certificate (digitalSignature, no TLS
-  usage) for a test SAML assertion issuer (XUA signs RSA-SHA256, PROFILE.md §6).
+  usage) for a test SAML assertion issuer (XUA signs RSA-SHA256, PROFILE.md §6);
+- `create_crl(ca)` / `revoke(cert_file, ca)`: the CA's certificate revocation list (RFC 5280
+  §5, `ca-crl.pem` in the CA folder unless told otherwise), renewed on every call — this
+  update now, next update in 7 days, CRL number one up, every earlier revocation kept — and
+  with the certificate's serial added by `revoke`. A node checking revocation
+  (`tls_crl_file`, xdsno.tls) needs the CRL of every CA it trusts, also one that revoked nothing.
 
 Every file is PEM; private keys are unencrypted and written owner-only (0600).
 """
@@ -29,6 +34,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_VALIDITY_DAYS = 3650
 LEAF_VALIDITY_DAYS = 825
+CRL_VALIDITY_DAYS = 7
+CRL_FILE = "ca-crl.pem"
 ORGANIZATION = "xdsno development"
 KEY_TYPES = ("ec", "rsa")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -92,6 +99,62 @@ def load_ca(ca: Path) -> tuple[x509.Certificate, object]:
     except ValueError as exc:
         raise DevCertError(f"CA in {ca} cannot be read: {exc}") from None
     return cert, key
+
+
+def create_crl(ca: Path, crl_out: Path | None = None, *, revoked: Iterable[int] = (),
+               days: int = CRL_VALIDITY_DAYS) -> Path:
+    """(Re)write the CA's CRL: the serials revoked so far in `crl_out` plus `revoked`, valid from
+    now for `days`, its CRL number one higher than before. Returns the CRL file."""
+    ca_cert, ca_key = load_ca(ca)
+    crl_out = crl_out or ca / CRL_FILE
+    earlier, number = _earlier_revocations(crl_out, ca_cert)
+    now = _now()
+    entries = dict(earlier)
+    for serial in revoked:
+        entries.setdefault(serial, now)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+               .last_update(now - dt.timedelta(minutes=5)).next_update(now + dt.timedelta(days=days))
+               .add_extension(x509.CRLNumber(number + 1), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                              critical=False))
+    for serial, when in sorted(entries.items()):
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
+    crl_out.parent.mkdir(parents=True, exist_ok=True)
+    crl_out.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    return crl_out
+
+
+def revoke(cert_file: Path, ca: Path, crl_out: Path | None = None, *, days: int = CRL_VALIDITY_DAYS) -> Path:
+    """Add the certificate in `cert_file` (issued by the CA in folder `ca`) to the CA's CRL."""
+    ca_cert, _ = load_ca(ca)
+    try:
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    except FileNotFoundError:
+        raise DevCertError(f"no certificate {cert_file}") from None
+    except ValueError as exc:
+        raise DevCertError(f"certificate {cert_file} cannot be read: {exc}") from None
+    if cert.issuer != ca_cert.subject:
+        raise DevCertError(f"{cert_file} is issued by {cert.issuer.rfc4514_string()}, "
+                           f"not by the CA in {ca} ({ca_cert.subject.rfc4514_string()})")
+    return create_crl(ca, crl_out, revoked=[cert.serial_number], days=days)
+
+
+def _earlier_revocations(crl_file: Path, ca_cert: x509.Certificate) -> tuple[dict[int, dt.datetime], int]:
+    """Serials (with their revocation dates) and CRL number of the CA's existing CRL, if any."""
+    try:
+        crl = x509.load_pem_x509_crl(crl_file.read_bytes())
+    except FileNotFoundError:
+        return {}, 0
+    except ValueError as exc:
+        raise DevCertError(f"CRL {crl_file} cannot be read: {exc}") from None
+    if crl.issuer != ca_cert.subject or not crl.is_signature_valid(ca_cert.public_key()):
+        raise DevCertError(f"CRL {crl_file} is not one of the CA {ca_cert.subject.rfc4514_string()}")
+    try:
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except x509.ExtensionNotFound:
+        number = 0
+    return {entry.serial_number: entry.revocation_date_utc for entry in crl}, number
 
 
 def _issue(name: str, ca: Path, out: Path, extensions: list, key_type: str) -> CertFiles:

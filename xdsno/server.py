@@ -4,8 +4,9 @@ Waitress is pure Python and starts everywhere; gunicorn forks workers that each 
 app after the fork, so no database connection or socket is shared between processes.
 Waitress has no TLS: a node with `tls_cert_file` (ATNA secure node, ITI-19) is served by
 gunicorn also with one worker, with xdsno.tls's server context (TLS >= 1.2, client
-certificates per `tls_client_auth`) and the verified client certificate in the environ
-(xdsno.client_certificate).
+certificates per `tls_client_auth`, revocation per `tls_crl_file`), the verified client
+certificate in the environ (xdsno.client_certificate), and gthread workers that audit every
+connection refused at the handshake (xdsno.tls_worker: a Security Alert, ITI TF-2 3.20).
 """
 from __future__ import annotations
 
@@ -54,6 +55,15 @@ def _serve_waitress(settings: Settings) -> None:
                    clear_untrusted_proxy_headers=True)
 
 
+def _worker_class(settings: Settings):
+    """gthread; on a TLS node the gthread worker that audits refused handshakes."""
+    if not settings.tls_enabled:
+        return "gthread"
+    from .tls_worker import worker_class
+
+    return worker_class(settings)
+
+
 def _serve_gunicorn(settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -62,7 +72,7 @@ def _serve_gunicorn(settings: Settings) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", settings.workers)
             self.cfg.set("threads", settings.threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", _worker_class(settings))
             self.cfg.set("timeout", 300)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 25.1 opens one control socket per user ($HOME/.gunicorn): nodes

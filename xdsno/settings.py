@@ -134,6 +134,8 @@ class Settings:
     #: certificate and key presented on outbound https; empty means the node's own
     tls_client_cert_file: str = ""
     tls_client_key_file: str = ""
+    #: PEM CRLs, one per CA of tls_ca_file: peers' certificates checked for revocation both ways
+    tls_crl_file: str = ""
 
     # --- audit, ATNA / BALP (xdsno.audit): every request recorded locally, then delivered to these
     #: syslog receiver `host:port` (RFC 5424 over TCP, octet counting); empty means none
@@ -189,6 +191,12 @@ class Settings:
         if self.tls_enabled and self.tls_client_auth != "none" and not self.tls_ca_file:
             raise SettingsError(f"tls_client_auth = {self.tls_client_auth!r} needs tls_ca_file "
                                 "(the CAs client certificates are verified against)")
+        if self.tls_crl_file:
+            if not self.tls_ca_file:
+                raise SettingsError("tls_crl_file needs tls_ca_file (the CAs whose CRLs it holds)")
+            from .revocation import load_crls
+
+            load_crls(self.tls_crl_file)  # exists and parses
 
     @property
     def tls_enabled(self) -> bool:

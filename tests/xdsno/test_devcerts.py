@@ -106,3 +106,66 @@ def test_certs_command_keeps_an_existing_ca_unless_forced(tmp_path, capsys):
 def test_certs_command_reports_a_missing_ca(tmp_path, capsys):
     assert main(["certs", "node", "n", "--ca", str(tmp_path / "none"), "--out", str(tmp_path)]) == 1
     assert "no development CA" in capsys.readouterr().err
+
+
+# --- the CA's revocation list -----------------------------------------------------------------
+
+
+def load_crl(path) -> x509.CertificateRevocationList:
+    return x509.load_pem_x509_crl(path.read_bytes())
+
+
+def crl_number(crl: x509.CertificateRevocationList) -> int:
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+
+
+def test_crl_is_the_cas_valid_for_seven_days_and_renewed_with_a_higher_number(tmp_path):
+    devcerts.create_ca(tmp_path / "ca")
+    crl_file = devcerts.create_crl(tmp_path / "ca")
+    assert crl_file == tmp_path / "ca" / "ca-crl.pem"
+    crl = load_crl(crl_file)
+    assert crl.is_signature_valid(load(tmp_path / "ca" / "ca-cert.pem").public_key())
+    assert crl.next_update_utc - crl.last_update_utc == devcerts.dt.timedelta(days=7, minutes=5)
+    assert (crl_number(crl), len(crl)) == (1, 0)
+    assert crl_number(load_crl(devcerts.create_crl(tmp_path / "ca"))) == 2
+
+
+def test_revoke_adds_the_serial_and_keeps_the_earlier_ones(tmp_path):
+    devcerts.create_ca(tmp_path / "ca")
+    first, second = (load(devcerts.create_node(name, tmp_path / "ca", tmp_path).cert) for name in ("a", "b"))
+    devcerts.revoke(tmp_path / "a-cert.pem", tmp_path / "ca")
+    crl = load_crl(devcerts.revoke(tmp_path / "b-cert.pem", tmp_path / "ca"))
+    assert {entry.serial_number for entry in crl} == {first.serial_number, second.serial_number}
+    assert crl_number(crl) == 2
+
+
+def test_revoking_a_certificate_of_another_ca_is_refused(tmp_path):
+    devcerts.create_ca(tmp_path / "ca")
+    devcerts.create_ca(tmp_path / "other", name="other CA")
+    devcerts.create_node("stranger", tmp_path / "other", tmp_path)
+    with pytest.raises(devcerts.DevCertError, match="stranger-cert.pem is issued by CN=other CA,O=xdsno "
+                                                    "development, not by the CA in"):
+        devcerts.revoke(tmp_path / "stranger-cert.pem", tmp_path / "ca")
+    assert not (tmp_path / "ca" / "ca-crl.pem").exists()
+
+
+def test_a_crl_of_another_ca_is_not_overwritten(tmp_path):
+    devcerts.create_ca(tmp_path / "ca")
+    devcerts.create_ca(tmp_path / "other", name="other CA")
+    foreign = devcerts.create_crl(tmp_path / "other")
+    with pytest.raises(devcerts.DevCertError, match="is not one of the CA CN=xdsno development CA"):
+        devcerts.create_crl(tmp_path / "ca", foreign)
+
+
+def test_certs_command_revokes_a_node_by_name(tmp_path, capsys):
+    assert main(["certs", "ca", "--out", str(tmp_path / "ca")]) == 0
+    assert main(["certs", "node", "registry", "--ca", str(tmp_path / "ca"), "--out", str(tmp_path)]) == 0
+    assert main(["certs", "crl", "--ca", str(tmp_path / "ca")]) == 0
+    assert len(load_crl(tmp_path / "ca" / "ca-crl.pem")) == 0
+    assert main(["certs", "revoke", "registry", "--ca", str(tmp_path / "ca"), "--days", "2"]) == 0
+    crl = load_crl(tmp_path / "ca" / "ca-crl.pem")
+    assert [entry.serial_number for entry in crl] == [load(tmp_path / "registry-cert.pem").serial_number]
+    assert crl.next_update_utc - crl.last_update_utc == devcerts.dt.timedelta(days=2, minutes=5)
+    assert f"tls_crl_file = \"{tmp_path / 'ca' / 'ca-crl.pem'}\"" in capsys.readouterr().out
+    assert main(["certs", "revoke", "nobody", "--ca", str(tmp_path / "ca")]) == 1
+    assert f"no certificate {tmp_path / 'nobody-cert.pem'}" in capsys.readouterr().err

@@ -13,7 +13,10 @@ import hashlib
 import re
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -54,15 +57,20 @@ class Pki:
     def other_ca(self) -> str:
         return str(self.folder / "other-ca" / "ca-cert.pem")
 
+    @property
+    def crl(self) -> str:
+        """The CA's CRL: the certificate `revoked` is on it."""
+        return str(self.folder / "ca" / "ca-crl.pem")
+
     def cert(self, name: str) -> str:
         return str(self.folder / f"{name}-cert.pem")
 
     def key(self, name: str) -> str:
         return str(self.folder / f"{name}-key.pem")
 
-    def context(self, name: str | None = "client", *, ca: str | None = None) -> ssl.SSLContext:
+    def context(self, name: str | None = "client", *, ca: str | None = None, crl: str = "") -> ssl.SSLContext:
         """A client trusting `ca` (default: the CA) presenting certificate `name` (None: none)."""
-        return client_context(ca or self.ca, self.cert(name) if name else "", self.key(name) if name else "")
+        return client_context(ca or self.ca, self.cert(name) if name else "", self.key(name) if name else "", crl)
 
     def serve_args(self, name: str, client_auth: str = "required") -> list[str]:
         return ["--tls-cert", self.cert(name), "--tls-key", self.key(name), "--tls-ca", self.ca,
@@ -74,9 +82,10 @@ def pki(tmp_path_factory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     devcerts.create_ca(folder / "ca")
     devcerts.create_ca(folder / "other-ca", name="another CA")
-    for name in ("registry", "repository", "national", "client"):
+    for name in ("registry", "repository", "national", "client", "revoked"):
         devcerts.create_node(name, folder / "ca", folder)
     devcerts.create_node("stranger", folder / "other-ca", folder)
+    devcerts.revoke(folder / "revoked-cert.pem", folder / "ca")
     return Pki(folder)
 
 
@@ -184,6 +193,112 @@ def test_communities_file_tls_values_must_be_strings():
     with pytest.raises(CommunitiesFileError, match="tls_ca_file must be a non-empty string"):
         parse_communities({"community": [{"home_community_id": "urn:oid:1.2.3", "name": "n",
                                           "query_url": "https://a/xca", "tls_ca_file": 5}]})
+
+
+# --- revocation (tls_crl_file) ----------------------------------------------------------------
+
+
+def node_settings(tmp_path, pki, name: str = "registry", **overrides):
+    return settings(tmp_path, **{"tls_cert_file": pki.cert(name), "tls_key_file": pki.key(name),
+                                 "tls_ca_file": pki.ca, **overrides})
+
+
+def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> tuple[str, str]:
+    """One TLS handshake over a socket pair: (server's error, client's error), "" for none."""
+    server_end, client_end = socket.socketpair()
+    errors = {"server": "", "client": ""}
+
+    def serve():
+        try:
+            with server.wrap_socket(server_end, server_side=True) as tls:
+                tls.sendall(b"x")
+        except (ssl.SSLError, OSError) as exc:
+            errors["server"] = str(exc)
+            server_end.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        with client.wrap_socket(client_end, server_hostname="127.0.0.1") as tls:
+            tls.recv(1)  # TLS 1.3: the server's verdict on our certificate arrives after our handshake
+    except (ssl.SSLError, OSError) as exc:
+        errors["client"] = str(exc)
+    finally:
+        client_end.close()
+        thread.join(10)
+    return errors["server"], errors["client"]
+
+
+def expired_crl(pki: Pki, folder: Path) -> str:
+    """The CA's CRL as it was a week ago: past its next update yesterday."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    ca_cert, ca_key = devcerts.load_ca(Path(pki.ca).parent)
+    now = datetime.now(timezone.utc)
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+           .last_update(now - timedelta(days=8)).next_update(now - timedelta(days=1)).sign(ca_key, hashes.SHA256()))
+    path = folder / "expired-crl.pem"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_crl_file_must_exist_and_hold_crls(tmp_path, pki):
+    with pytest.raises(SettingsError, match="tls_crl_file: /nowhere/crl.pem does not exist"):
+        node_settings(tmp_path, pki, tls_crl_file="/nowhere/crl.pem")
+    with pytest.raises(SettingsError, match=r"tls_crl_file: .*ca-cert.pem holds no PEM CRL"):
+        node_settings(tmp_path, pki, tls_crl_file=pki.ca)
+    with pytest.raises(SettingsError, match="tls_crl_file needs tls_ca_file"):
+        settings(tmp_path, tls_crl_file=pki.crl)
+
+
+def test_several_crls_in_one_file_are_read(tmp_path, pki):
+    both = tmp_path / "crls.pem"
+    both.write_text(Path(pki.crl).read_text() + devcerts.create_crl(Path(pki.other_ca).parent,
+                                                                     tmp_path / "other-crl.pem").read_text())
+    from xdsno.revocation import load_crls
+
+    assert [crl.issuer.rfc4514_string() for crl in load_crls(str(both))] == [
+        "CN=xdsno development CA,O=xdsno development", "CN=another CA,O=xdsno development"]
+
+
+def test_contexts_check_the_peers_certificate_against_the_crl(tmp_path, pki):
+    node = node_settings(tmp_path, pki, tls_crl_file=pki.crl)
+    for context in (server_context(node), outbound_tls(node)):
+        assert context.verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
+        assert context.cert_store_stats()["crl"] == 1
+    assert not server_context(node_settings(tmp_path, pki)).verify_flags & ssl.VERIFY_CRL_CHECK_LEAF
+
+
+def test_a_trusted_ca_without_a_crl_stops_the_start(tmp_path, pki):
+    bundle = tmp_path / "cas.pem"
+    bundle.write_text(Path(pki.ca).read_text() + Path(pki.other_ca).read_text())
+    node = node_settings(tmp_path, pki, tls_ca_file=str(bundle), tls_crl_file=pki.crl)
+    with pytest.raises(SettingsError, match="tls_crl_file: .* has no CRL of CN=another CA,O=xdsno development"):
+        server_context(node)
+
+
+def test_a_revoked_client_certificate_is_refused_by_the_server(tmp_path, pki):
+    server = server_context(node_settings(tmp_path, pki, tls_crl_file=pki.crl))
+    assert handshake(server, pki.context("client")) == ("", "")
+    refused, _ = handshake(server, pki.context("revoked"))
+    assert "certificate verify failed: certificate revoked" in refused
+
+
+def test_a_revoked_server_certificate_is_refused_outbound(tmp_path, pki):
+    outbound = outbound_tls(node_settings(tmp_path, pki, "client", tls_crl_file=pki.crl))
+    assert handshake(server_context(node_settings(tmp_path, pki, "registry")), outbound) == ("", "")
+    _, refused = handshake(server_context(node_settings(tmp_path, pki, "revoked")), outbound)
+    assert "certificate verify failed: certificate revoked" in refused
+    # without tls_crl_file the same certificate passes: the CRL is what refuses it
+    unchecked = outbound_tls(node_settings(tmp_path, pki, "client"))
+    assert handshake(server_context(node_settings(tmp_path, pki, "revoked")), unchecked) == ("", "")
+
+
+def test_an_expired_crl_refuses_every_certificate_of_its_ca(tmp_path, pki):
+    server = server_context(node_settings(tmp_path, pki, tls_crl_file=expired_crl(pki, tmp_path)))
+    refused, _ = handshake(server, pki.context("client"))
+    assert "certificate verify failed: CRL has expired" in refused
 
 
 # --- the client certificate in the environ ----------------------------------------------------
@@ -386,6 +501,49 @@ def test_optional_client_certificates_open_only_health(pki, tmp_path):
         assert reply.fault is None and read_registry_response(reply.body)[0] is Status.SUCCESS
         with pytest.raises(httpx.TransportError, match="UNKNOWN_CA"):  # one it is shown is still verified
             httpx.get(node.url("/health"), verify=pki.context("stranger"))
+
+
+# --- refused connections are audited (ITI TF-2 3.20: node authentication failure) -------------
+
+
+def security_alerts(data_dir: Path, count: int) -> list:
+    """The node's ITI-19 records once there are `count` (the worker writes each right after
+    refusing; the client may see the refusal first), or what there is after 60 s."""
+    from registry.store import open_engine
+    from xdsno.audit.setup import audit_database_url
+    from xdsno.audit.store import AuditStore
+
+    store = AuditStore(open_engine(audit_database_url(load_settings(environ={}, overrides={"data_dir": data_dir}))))
+    deadline = time.monotonic() + 60
+    while True:
+        alerts = store.records(transactions=["ITI-19"])
+        if len(alerts) >= count or time.monotonic() > deadline:
+            store.engine.dispose()
+            return alerts
+        time.sleep(0.1)
+
+
+def test_every_refused_connection_leaves_one_security_alert(pki, tmp_path):
+    with running_server(tmp_path / "data", *pki.serve_args("registry"), "--actor", "registry", tls=pki.context(),
+                        env={"XDSNO_TLS_CRL_FILE": pki.crl}) as node:
+        port = int(node.base_url.rsplit(":", 1)[1])
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # a port scan: no handshake
+        expected = []
+        for client, error in ((pki.context("stranger"), "certificate verify failed: unable to get local issuer "
+                                                         "certificate"),
+                              (pki.context(None), "peer did not return a certificate"),
+                              (pki.context("revoked"), "certificate verify failed: certificate revoked")):
+            with pytest.raises(httpx.TransportError):
+                httpx.get(node.url("/health"), verify=client, timeout=10)
+            expected.append(error)
+            assert [alert.outcome_description for alert in security_alerts(node.data_dir, len(expected))] == expected
+        assert httpx.get(node.url("/health"), verify=pki.context(), timeout=10).status_code == 200
+        alerts = security_alerts(node.data_dir, len(expected))
+    assert len(alerts) == 3
+    for alert in alerts:
+        assert (alert.event.event_id.code, alert.event.type_code.code, alert.event.action) == ("110113", "110126", "E")
+        assert int(alert.outcome) == 4 and alert.requestor.address == "127.0.0.1"
+        assert alert.destination == node.base_url
 
 
 def test_federation_check_passes_over_mutual_tls(tmp_path):

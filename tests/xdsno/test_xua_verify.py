@@ -345,3 +345,63 @@ def test_saml_1_assertion_is_not_supported():
     header = security_header()
     etree.SubElement(header, "{urn:oasis:names:tc:SAML:1.0:assertion}Assertion")
     assert refused(header).subcode == wsse.UNSUPPORTED_SECURITY_TOKEN
+
+
+# --- OneTimeUse (SAML Core 2.5.1.5) ---------------------------------------------------------
+
+
+def one_time(spec: AssertionSpec | None = None, *, marks: int = 1, keys=None) -> etree._Element:
+    """A signed assertion whose Conditions carry saml:OneTimeUse (`marks` times)."""
+    assertion = build_assertion(spec)
+    for _ in range(marks):
+        etree.SubElement(assertion.find(S + "Conditions"), S + "OneTimeUse")
+    return security_header(sign(assertion, keys))
+
+
+def test_a_one_time_assertion_is_accepted_once():
+    header = one_time()
+    assert verify_assertion(header, config()).subject == "Kari Nordmann"
+    error = refused(header)
+    assert error.subcode == wsse.INVALID_SECURITY_TOKEN
+    assertion_id = header.find(S + "Assertion").get("ID")
+    assert error.reason == (f"the assertion {assertion_id} of {ISSUER} is for one-time use (saml:OneTimeUse) "
+                            "and was used before")
+
+
+def test_an_assertion_without_one_time_use_may_be_used_again():
+    header = security_header(signed_assertion())
+    for _ in range(2):
+        assert verify_assertion(header, config()).subject == "Kari Nordmann"
+
+
+def test_two_one_time_use_conditions_are_refused():
+    error = refused(one_time(marks=2))
+    assert (error.subcode, error.reason) == (
+        wsse.INVALID_SECURITY_TOKEN, "the assertion has 2 saml:OneTimeUse conditions; at most one is allowed")
+
+
+def test_a_one_time_assertion_refused_for_another_reason_is_not_used_up():
+    header = one_time(AssertionSpec(audiences=("https://other.example/sp",)))
+    assert refused(header).subcode == wsse.FAILED_AUTHENTICATION
+    other_audience = XuaConfig(config().trusted_issuers, audiences=frozenset({"https://other.example/sp"}),
+                               now=config().now)
+    assert verify_assertion(header, other_audience).subject == "Kari Nordmann"
+
+
+def test_the_same_id_from_another_issuer_is_another_assertion():
+    spec = AssertionSpec()
+    assert verify_assertion(one_time(spec), config()).issuer == ISSUER
+    other = one_time(AssertionSpec(issuer=OTHER_ISSUER, assertion_id=spec.assertion_id),
+                     keys=issuer_keys("Helsenorge test signing"))
+    assert verify_assertion(other, config()).issuer == OTHER_ISSUER
+
+
+def test_one_time_assertions_are_forgotten_once_expired():
+    from xdsno.xua.one_time_use import OneTimeUseCache
+
+    cache = OneTimeUseCache()
+    end = NOW + timedelta(hours=1)
+    assert cache.first_use(ISSUER, "_a", end, NOW) and cache.first_use(ISSUER, "_b", end + timedelta(1), NOW)
+    assert not cache.first_use(ISSUER, "_a", end, end - timedelta(seconds=1))
+    assert len(cache) == 2
+    assert cache.first_use(ISSUER, "_c", end, end) and len(cache) == 2  # _a gone at its end, _c in

@@ -11,7 +11,11 @@ transactions (3.18.5.1, 3.41.5.1, 3.43.5.1, …):
 - ParticipantObjectIdentification: patients (1/1, id type 2), documents (2/3, id type 9, with
   Repository Unique Id and ihe:homeCommunityID details), submission set (2/20, the SubmissionSet
   classification node), stored query (2/24, the query id, ParticipantObjectQuery = the
-  AdhocQuery base64, QueryEncoding UTF-8).
+  AdhocQuery base64, QueryEncoding UTF-8);
+- a Security Alert (A.5.3.11; a TLS connection refused, xdsno.audit.events): its EventTypeCode
+  is the alert type (110126 Node Authentication), the source is the refused peer (the
+  performing node, requestor), the destination this node (reporting), and the Alert Subject
+  (2/13, id type 110182 Node ID) is the peer's address with the reason as "Alert Description".
 
 Detail values are base64 (xs:base64Binary) as the schema has them.
 """
@@ -22,7 +26,7 @@ import ipaddress
 
 from lxml import etree
 
-from .events import IHE_TRANSACTIONS
+from .events import IHE_TRANSACTIONS, NODE_ID, SECURITY_ALERT
 from .record import AuditRecord, AuditUser, Coded, DocumentRef
 
 SUBMISSION_SET_NODE = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
@@ -56,7 +60,9 @@ def _event(root: etree._Element, record: AuditRecord) -> None:
     event = etree.SubElement(root, "EventIdentification", EventActionCode=record.event.action,
                              EventDateTime=record.recorded, EventOutcomeIndicator=str(int(record.outcome)))
     _code(event, "EventID", record.event.event_id)
-    if record.event.transaction.startswith("ITI-"):
+    if record.event.type_code is not None:
+        _code(event, "EventTypeCode", record.event.type_code)
+    elif record.event.transaction.startswith("ITI-"):
         _code(event, "EventTypeCode", Coded(record.event.transaction, IHE_TRANSACTIONS, record.event.name))
     if record.outcome_description:
         etree.SubElement(event, "EventOutcomeDescription").text = record.outcome_description
@@ -103,6 +109,10 @@ def _objects(root: etree._Element, record: AuditRecord) -> None:
         _detail(query, "QueryEncoding", "UTF-8")
         if record.query.home_community_id:
             _detail(query, "ihe:homeCommunityID", record.query.home_community_id)
+    if record.event.event_id == SECURITY_ALERT:
+        subject = _object(root, record.requestor.address or "unknown", "2", "13", NODE_ID)
+        if record.outcome_description:
+            _detail(subject, "Alert Description", record.outcome_description)
 
 
 def _document(root: etree._Element, document: DocumentRef) -> None:

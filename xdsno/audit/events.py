@@ -6,6 +6,12 @@ The SOAP transactions follow the audit message descriptions of IHE ITI TF-2 (3.1
 (`urn:ihe:event-type-code`, DICOM codeSystemName "IHE Transactions"), action code C R U D E.
 The admin events (known patients, patient blocks, reading the audit log) use the DICOM
 events for patient records (110110) and audit log use (110101).
+
+A TLS connection this node refused (ITI-19 Authenticate Node failed: unknown CA, expired or
+revoked certificate, none when one is required) is the "node authentication failure" of ITI
+TF-2 3.20 (ATNA trigger events): a Security Alert (110113, DICOM PS3.15 A.5.3.11) with
+EventTypeCode 110126 Node Authentication, action E, and a minor failure as outcome — the
+alert's severity, "mitigation effective": the connection was refused.
 """
 from __future__ import annotations
 
@@ -21,6 +27,14 @@ DELETED = Coded("110105", DCM, "DICOM Study Deleted")
 PATIENT_RECORD = Coded("110110", DCM, "Patient Record")
 AUDIT_LOG_USED = Coded("110101", DCM, "Audit Log Used")
 APPLICATION_ACTIVITY = Coded("110100", DCM, "Application Activity")
+SECURITY_ALERT = Coded("110113", DCM, "Security Alert")
+NODE_AUTHENTICATION = Coded("110126", DCM, "Node Authentication")
+#: ParticipantObjectIDTypeCode of a node (the Alert Subject of a node authentication failure)
+NODE_ID = Coded("110182", DCM, "Node ID")
+
+#: a TLS connection refused at the handshake (ITI-19 failed): recorded as transaction ITI-19
+NODE_AUTHENTICATION_FAILURE = EventType("ITI-19", "Authenticate Node", SECURITY_ALERT, "E",
+                                        type_code=NODE_AUTHENTICATION)
 
 #: wsa:Action → the event it is at the receiving actor
 SOAP_EVENTS: dict[str, EventType] = {

@@ -13,7 +13,10 @@ RESTful ATNA ITI-20 "FHIR Feed").
 - source: this node (site = home community, type 4 application server);
 - entities: patients (identifier from the CX), documents (uniqueId, repositoryUniqueId and
   homeCommunityId details), submission set, stored query (`query` = the AdhocQuery, base64),
-  consent (the XUA acp values), the access policy's rule (denial, override, hidden count).
+  consent (the XUA acp values), the access policy's rule (denial, override, hidden count);
+- a Security Alert (a refused TLS connection): subtype the alert type (DCM 110126 Node
+  Authentication), entity the refused node (2 System Object / 13 Security Resource) with the
+  reason as "Alert Description".
 
 The record id goes in `meta.tag` (`urn:xdsno:audit-record`) so a repository can drop a record
 delivered twice.
@@ -28,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from .events import NODE_ID, SECURITY_ALERT
 from .record import AuditRecord, AuditUser, Coded, DocumentRef
 from .shipper import PartialDelivery
 
@@ -61,7 +65,9 @@ def audit_event(record: AuditRecord) -> dict[str, Any]:
         "agent": _agents(record),
         "source": _source(record),
     }
-    if record.event.transaction.startswith("ITI-"):
+    if record.event.type_code is not None:
+        event["subtype"] = [coding(record.event.type_code)]
+    elif record.event.transaction.startswith("ITI-"):
         event["subtype"] = [{"system": EVENT_TYPE_CODE, "code": record.event.transaction,
                              "display": record.event.name}]
     else:
@@ -207,7 +213,17 @@ def _entities(record: AuditRecord) -> list[dict[str, Any]]:
         entities.append(_consent(record.user))
     if record.policy is not None:
         entities.append(_policy(record))
+    if record.event.event_id == SECURITY_ALERT:
+        entities.append(_alert_subject(record))
     return entities
+
+
+def _alert_subject(record: AuditRecord) -> dict[str, Any]:
+    what = {"identifier": {"type": {"coding": [coding(NODE_ID)]}, "value": record.requestor.address or "unknown"}}
+    entity = _entity("2", "System Object", "13", "Security Resource", what)
+    if record.outcome_description:
+        entity["detail"] = [{"type": "Alert Description", "valueString": record.outcome_description}]
+    return entity
 
 
 def _patient(cx: str) -> dict[str, Any]:

@@ -45,12 +45,14 @@ class Coded:
 
 @dataclass(frozen=True)
 class EventType:
-    """What happened: transaction id and name, DICOM EventID, EventActionCode."""
+    """What happened: transaction id and name, DICOM EventID, EventActionCode, and the
+    EventTypeCode when it is not the transaction itself (a Security Alert's alert type)."""
 
     transaction: str
     name: str
     event_id: Coded
     action: str
+    type_code: Coded | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def _plain(value: Any) -> Any:
 
 
 _NESTED = {
-    "event": EventType, "event_id": Coded, "requestor": Requestor, "user": AuditUser,
+    "event": EventType, "event_id": Coded, "type_code": Coded, "requestor": Requestor, "user": AuditUser,
     "role": Coded, "purpose_of_use": Coded, "query": QueryRef, "policy": PolicyNote,
 }
 

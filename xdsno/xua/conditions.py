@@ -6,7 +6,15 @@ X-Service Provider; SAML Core §2.5 Conditions, §2.4.1 Subject; SAML Profiles �
   required (an assertion living forever is no assertion of a ~1 h HelseID session);
 - every AudienceRestriction names an accepted audience, and there is at least one;
 - Subject with a NameID, and a SubjectConfirmation of method bearer whose
-  SubjectConfirmationData, when it has NotBefore/NotOnOrAfter, holds now.
+  SubjectConfirmationData, when it has NotBefore/NotOnOrAfter, holds now;
+- OneTimeUse (§2.5.1.5): at most one such condition, and an assertion carrying it is accepted
+  once per process (xdsno.xua.one_time_use) — checked last, so an assertion refused for another
+  reason is not used up. A second use is wsse:InvalidSecurityToken, like an expired assertion:
+  a condition no longer met makes the assertion invalid (§2.5.1), whereas FailedCheck is for
+  signatures and FailedAuthentication for tokens whose issuer or audience is not ours;
+- ProxyRestriction (§2.5.1.6) is not checked: it binds a relying party that issues assertions
+  of its own from this one, and no actor here does — the initiating gateway forwards the
+  consumer's signed assertion as it is (ITI-40 to the communities), it does not re-issue it.
 
 Each check reads only the element signxml verified (xdsno.xua.signature).
 """
@@ -20,6 +28,7 @@ from soap.wsse import FAILED_AUTHENTICATION, INVALID_SECURITY_TOKEN, UNSUPPORTED
 
 from .config import XuaConfig, XuaError
 from .names import BEARER, SAML
+from .one_time_use import ONE_TIME_USE, OneTimeUseCache
 
 _S = f"{{{SAML}}}"
 
@@ -33,6 +42,23 @@ def check_assertion(signed: etree._Element, config: XuaConfig, now: datetime) ->
     check_validity(conditions, now, config.clock_skew, "the assertion", required_end=True)
     check_audience(conditions, config.audiences)
     check_subject(signed, now, config.clock_skew)
+    check_one_time_use(signed, conditions, now, config.clock_skew)
+
+
+def check_one_time_use(signed: etree._Element, conditions: etree._Element, now: datetime, skew: timedelta,
+                       cache: OneTimeUseCache = ONE_TIME_USE) -> None:
+    """An assertion with saml:OneTimeUse is accepted the first time only (SAML Core §2.5.1.5)."""
+    marks = len(conditions.findall(_S + "OneTimeUse"))
+    if marks == 0:
+        return
+    if marks > 1:
+        raise XuaError(INVALID_SECURITY_TOKEN, f"the assertion has {marks} saml:OneTimeUse conditions; "
+                                               "at most one is allowed")
+    issuer = (signed.findtext(_S + "Issuer") or "").strip()
+    until = parse_time(conditions.get("NotOnOrAfter"), "NotOnOrAfter") + skew
+    if not cache.first_use(issuer, signed.get("ID") or "", until, now):
+        raise XuaError(INVALID_SECURITY_TOKEN, f"the assertion {signed.get('ID')} of {issuer} is for one-time "
+                                               "use (saml:OneTimeUse) and was used before")
 
 
 def _check_header(signed: etree._Element, now: datetime, skew: timedelta) -> None:
