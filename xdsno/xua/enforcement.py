@@ -15,7 +15,8 @@ access policy and the audit. Endpoints named in `xua_required` (actor names, end
   no accepted audience                                   wsse:FailedAuthentication
   altered after signing, signature not over its assertion,
   ambiguous IDs (signature wrapping)                     wsse:FailedCheck
-  expired, not yet valid, no NameID, no validity period  wsse:InvalidSecurityToken
+  expired, not yet valid, no NameID, no validity period,
+  a OneTimeUse assertion used again                      wsse:InvalidSecurityToken
 """
 from __future__ import annotations
 
