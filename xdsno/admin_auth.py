@@ -112,6 +112,8 @@ class AdminAccess:
         try:
             assertion = citizen_access(credentials, environ, self.citizen)
         except CitizenRefused as exc:
+            if exc.assertion is not None:  # valid, but not for this log: the audit names who asked
+                environ[XUA_KEY] = exc.assertion
             raise Refused(exc.status, exc.reason, "invalid_token" if exc.status == 401 else "") from None
         environ[XUA_KEY] = assertion
         return Admission("citizen", f"{assertion.user_name or assertion.subject!r} on their own innsynslogg")

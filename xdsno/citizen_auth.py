@@ -17,7 +17,7 @@ bearer token (xdsno.admin_auth).
 
 `citizen_access` returns the verified Assertion, or raises CitizenRefused with the HTTP status
 (401: no usable assertion, the client may get a new one; 403: a valid assertion that does not
-give access to this log) and a reason.
+give access to this log, carried along so the audit record names who asked) and a reason.
 """
 from __future__ import annotations
 
@@ -37,10 +37,13 @@ MAX_ASSERTION_BYTES = 64 * 1024
 
 
 class CitizenRefused(Exception):
-    def __init__(self, status: int, reason: str):
+    """Refused: `assertion` is the verified one when it was valid but gives no access here."""
+
+    def __init__(self, status: int, reason: str, assertion: Assertion | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.assertion = assertion
 
 
 def citizen_access(credentials: str, environ: Mapping[str, Any], config: XuaConfig) -> Assertion:
@@ -51,14 +54,14 @@ def citizen_access(credentials: str, environ: Mapping[str, Any], config: XuaConf
     if subject.is_personnel:
         raise CitizenRefused(403, "a health personnel assertion (with an HPR number) does not open the "
                                   "innsynslogg; a citizen sends their own Helsenorge assertion, an "
-                                  "administrator an admin bearer token")
+                                  "administrator an admin bearer token", assertion)
     own = patient_key(subject.patient_id)
     if own is None:
-        raise CitizenRefused(403, "the assertion names no patient (resource-id)")
+        raise CitizenRefused(403, "the assertion names no patient (resource-id)", assertion)
     asked = parse_qs(environ.get("QUERY_STRING", "")).get("patient", [])
     if any(patient_key(patient) != own for patient in asked):
         raise CitizenRefused(403, "a citizen sees only their own innsynslogg: the patient asked for is not "
-                                  "the assertion's patient (resource-id)")
+                                  "the assertion's patient (resource-id)", assertion)
     return assertion
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -200,7 +201,8 @@ def test_a_citizen_cannot_read_another_patients_innsynslogg():
                                           query=urlencode({"patient": OTHER_PATIENT}))
     assert (status, body["error"]) == ("403 Forbidden", "a citizen sees only their own innsynslogg: the patient "
                                                         "asked for is not the assertion's patient (resource-id)")
-    assert body["send"] == [SEND_SAML, SEND_LOOPBACK] and "xdsno.xua" not in environ
+    assert body["send"] == [SEND_SAML, SEND_LOOPBACK]
+    assert environ["xdsno.xua"].user_name == "Ola Innbygger"  # who asked, for the audit record
     both = urlencode([("patient", PATIENT), ("patient", OTHER_PATIENT)])
     assert call(access_log_guard(), headers=citizen(), query=both)[0] == "403 Forbidden"
 
@@ -294,3 +296,131 @@ def test_admin_token_command_prints_the_token_once(tmp_path, capsys):
 def test_unusable_admin_settings_are_named(values, message):
     with pytest.raises(SettingsError, match="^" + message):
         load_settings(environ={"XDSNO_" + k.upper(): v for k, v in values.items()})
+
+
+# --- real nodes over loopback -------------------------------------------------------------------
+
+#: (path, query) of every guarded endpoint of a registry node
+ENDPOINTS = [("/admin/patients", {}), ("/admin/blocks", {"patient": PATIENT}), ("/admin/audit", {"patient": PATIENT}),
+             ("/innsynslogg", {"patient": PATIENT})]
+ENDPOINT_IDS = [path for path, _ in ENDPOINTS]
+
+
+def audit_store(server) -> AuditStore:
+    return AuditStore(open_engine(f"sqlite:///{server.data_dir / 'audit.sqlite3'}"))
+
+
+def one_record(store: AuditStore, request):
+    """(the answer of `request`, the one audit record it left)."""
+    before = store.count()
+    answer = request()
+    assert store.count() == before + 1
+    return answer, store.records(limit=100000)[-1]
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory):
+    """A registry node with an admin tokens file and XUA (the Helsenorge test issuer) configured."""
+    base = tmp_path_factory.mktemp("admin-secured")
+    tokens = base / "admin-tokens"
+    token = add_token(tokens, "ops")
+    issuer_cert = base / "helsenorge.pem"
+    issuer_cert.write_bytes(issuer_keys(HELSENORGE_KEYS).cert_pem)
+    env = {"XDSNO_ADMIN_TOKENS_FILE": str(tokens), "XDSNO_XUA_ISSUER_CERTS": f"{HELSENORGE}={issuer_cert}"}
+    with running_server(base / "data", "--actor", "registry", env=env) as server:
+        store = audit_store(server)
+        yield SimpleNamespace(server=server, token=token, tokens=tokens, store=store)
+        store.engine.dispose()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path, query", ENDPOINTS, ids=ENDPOINT_IDS)
+def test_with_a_tokens_file_each_endpoint_needs_a_valid_token(secured, path, query):
+    url = secured.server.url(path)
+    send = [SEND_TOKEN, SEND_SAML] if path == "/innsynslogg" else [SEND_TOKEN]
+    missing, record = one_record(secured.store, lambda: httpx.get(url, params=query))
+    assert (missing.status_code, missing.json()) == (401, {"error": "credentials are required", "send": send})
+    challenges = missing.headers.get_list("www-authenticate")
+    assert challenges == ['Bearer realm="xdsno"', 'SAML realm="xdsno"'][:len(send)]
+    assert (record.outcome, record.outcome_description) == (Outcome.SERIOUS_FAILURE, "HTTP 401")
+    assert (record.policy.denied, record.policy.rule, record.policy.reason) == (True, "admin-access",
+                                                                               "credentials are required")
+    wrong, record = one_record(secured.store, lambda: httpx.get(url, params=query,
+                                                                headers={"Authorization": "Bearer not-the-token"}))
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "the bearer token is not valid here")
+    assert wrong.headers["www-authenticate"].startswith('Bearer realm="xdsno", error="invalid_token"')
+    assert record.outcome is Outcome.SERIOUS_FAILURE and record.policy.denied
+    valid, record = one_record(secured.store, lambda: httpx.get(
+        url, params=query, headers={"Authorization": f"Bearer {secured.token}"}))
+    assert valid.status_code == 200, valid.text
+    assert (record.outcome, record.policy.denied, record.policy.reason) == (Outcome.SUCCESS, False, "admin token 'ops'")
+
+
+@pytest.mark.integration
+def test_a_token_made_while_the_node_runs_is_accepted_at_once(secured, capsys):
+    assert main(["admin", "token", "--label", "new", "--tokens-file", str(secured.tokens)]) == 0
+    token = capsys.readouterr().out.strip()
+    answer = httpx.post(secured.server.url("/admin/patients"), json={"patients": [PATIENT]},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert (answer.status_code, answer.json()) == (200, {"added": [PATIENT]})
+
+
+@pytest.mark.integration
+def test_a_citizen_reads_their_own_innsynslogg_from_the_node(secured):
+    url = secured.server.url("/innsynslogg")
+    own, record = one_record(secured.store, lambda: httpx.get(url, params={"patient": PATIENT}, headers=citizen()))
+    assert (own.status_code, own.json()["patient"]) == (200, PATIENT)
+    assert (record.outcome, record.user.name, record.patients) == (Outcome.SUCCESS, "Ola Innbygger", (PATIENT,))
+    assert record.policy.reason == "citizen 'Ola Innbygger' on their own innsynslogg"
+    other, record = one_record(secured.store, lambda: httpx.get(url, params={"patient": OTHER_PATIENT},
+                                                                headers=citizen()))
+    assert (other.status_code, other.json()) == (403, {
+        "error": "a citizen sees only their own innsynslogg: the patient asked for is not the assertion's "
+                 "patient (resource-id)", "send": [SEND_TOKEN, SEND_SAML]})
+    assert (record.outcome, record.patients, record.user.name) == (Outcome.SERIOUS_FAILURE, (OTHER_PATIENT,),
+                                                                   "Ola Innbygger")
+    expired = httpx.get(url, params={"patient": PATIENT}, headers=citizen(lifetime=-timedelta(hours=1)))
+    assert expired.status_code == 401 and "has expired" in expired.json()["error"]
+    assert 'SAML realm="xdsno", error="invalid_token"' in expired.headers.get_list("www-authenticate")
+    assert httpx.get(url, params={"patient": PATIENT}, headers=unsigned()).status_code == 401
+    assert httpx.get(url, params={"patient": PATIENT}, headers=personnel()).status_code == 403
+    # the assertion opens the innsynslogg only, not the administrators' audit log
+    audit = httpx.get(secured.server.url("/admin/audit"), params={"patient": PATIENT}, headers=citizen())
+    assert (audit.status_code, audit.json()["error"]) == (401, "credentials are required")
+
+
+@pytest.mark.integration
+def test_without_configuration_each_endpoint_answers_loopback_callers(tmp_path):
+    with running_server(tmp_path / "data", "--actor", "registry") as server:
+        store = audit_store(server)
+        try:
+            for path, query in ENDPOINTS:
+                answer, record = one_record(store, lambda: httpx.get(server.url(path), params=query))
+                assert answer.status_code == 200, (path, answer.text)
+                assert record.policy.reason == "loopback 127.0.0.1"
+        finally:
+            store.engine.dispose()
+
+
+@pytest.mark.integration
+def test_over_mutual_tls_a_listed_client_certificate_is_let_in(tmp_path):
+    pki = tmp_path / "pki"
+    devcerts.create_ca(pki / "ca")
+    for name in ("node", "ops", "stranger"):
+        devcerts.create_node(name, pki / "ca", pki)
+    ca = str(pki / "ca" / "ca-cert.pem")
+
+    def as_client(name: str):
+        return client_context(ca, str(pki / f"{name}-cert.pem"), str(pki / f"{name}-key.pem"))
+
+    config = tmp_path / "node.toml"
+    config.write_text('admin_client_subjects = ["CN=ops,O=xdsno development"]\n')  # a DN holds a comma
+    tls = ["--tls-cert", str(pki / "node-cert.pem"), "--tls-key", str(pki / "node-key.pem"), "--tls-ca", ca]
+    with running_server(tmp_path / "data", "--config", str(config), *tls, "--actor", "registry",
+                        tls=as_client("ops")) as server:
+        for path, query in ENDPOINTS:
+            assert httpx.get(server.url(path), params=query, verify=as_client("ops")).status_code == 200, path
+            refused = httpx.get(server.url(path), params=query, verify=as_client("stranger"))
+            assert (refused.status_code, refused.json()) == (403, {
+                "error": "client certificate 'CN=stranger,O=xdsno development' is not in admin_client_subjects",
+                "send": [SEND_CERT]}), path
