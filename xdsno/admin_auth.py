@@ -15,14 +15,16 @@ blocked (PROFILE.md §6); the innsynslogg is the citizen's. A caller is let in b
    (REMOTE_ADDR 127.0.0.0/8 or ::1). Behind a reverse proxy on the same machine every caller
    is loopback: configure tokens or certificates there.
 
-A credential of another scheme is ignored. Refusals are JSON `{"error": why, "send": [what
+A bearer token or assertion that is judged and fails refuses the call, whatever else the
+caller has; a credential of a scheme not judged here is ignored. Refusals are JSON `{"error": why, "send": [what
 would be accepted]}`: 401 with a `WWW-Authenticate` challenge per scheme the endpoint accepts
 (RFC 9110 §11.6.1; `Bearer realm="xdsno"`, `error="invalid_token"` for a token or assertion
 that is not valid, RFC 6750 §3.1) when sending credentials could help, else 403. The guard
 sits inside the audit wrapper (xdsno.audit.capture.AuditedAdmin), so every call — refused ones
 too, their outcome a failure — leaves its one record; the guard's decision goes into that
 record's policy note (rule "admin-access", the reason naming the token label, certificate
-subject, loopback address or citizen), and a citizen's verified assertion into its user.
+subject, loopback address or citizen), and a citizen's verified assertion — also one refused
+for asking about another patient — into its user.
 """
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from .admin_tokens import TokenFile, TokenFileError
+from .audit.capture import NOTES_KEY
 from .audit.http import ACCESS_LOG_PATH
+from .audit.user import XUA_ENVIRON_KEY as XUA_KEY
 from .citizen_auth import SCHEME as SAML_SCHEME
 from .citizen_auth import CitizenRefused, citizen_access
 from .client_certificate import ENVIRON_KEY as CERTIFICATE_KEY
@@ -44,9 +48,6 @@ from .xua import XuaConfig
 REALM = "xdsno"
 RULE = "admin-access"
 ADMIN_PREFIX = "/admin/"
-#: where the verified assertion goes for the audit record's user (xdsno.xua.enforcement.ENVIRON_KEY)
-XUA_KEY = "xdsno.xua"
-_NOTES_KEY = "xdsno.audit"  # xdsno.audit.capture.NOTES_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ def is_loopback(address: str) -> bool:
 
 
 def _note(environ: Mapping[str, Any], *, denied: bool, reason: str) -> None:
-    notes = environ.get(_NOTES_KEY)
+    notes = environ.get(NOTES_KEY)
     if isinstance(notes, MutableMapping):
         notes["decision"] = {"denied": denied, "rule": RULE, "reason": reason}
 
