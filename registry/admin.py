@@ -6,8 +6,8 @@ ITI-8/ITI-104 exists, this and `xdsno patients` are how they become known).
     POST /admin/patients {"patients": ["CX", ...]} → {"added": [the ones that were new]}
 
 Ids are XDS patient ids (`id^^^&OID&ISO`); a malformed one answers 400 naming every problem
-and records nothing. There is no authentication yet: serve this only on loopback or behind
-a proxy that keeps it internal (README "Endpoints").
+and records nothing. Who may call it is the deployment's to decide: the xdsno node puts its
+admin guard in front (admin token, client certificate, else loopback only).
 """
 from __future__ import annotations
 

@@ -4,10 +4,12 @@ One port serves every enabled actor at a fixed path (README "Endpoints"); `/heal
 answers JSON with the version, the enabled actors, their endpoint URLs and the wsa:Actions
 each serves; `POST /validate` judges a message against a profile (xdsno.validate_http); with
 the registry, `/admin/patients` feeds known patients and `/admin/blocks` manages the patients'
-blocks (xdsno.policy; loopback use only). With XUA configured,
+blocks (xdsno.policy). With XUA configured,
 every SOAP router verifies the wsse:Security assertion and requires it where `xua_required`
 says (xdsno.xua.enforcement). Every SOAP request and admin call leaves one audit record
-(xdsno.audit); `GET /admin/audit` and `GET /innsynslogg` read them (loopback only).
+(xdsno.audit); `GET /admin/audit` and `GET /innsynslogg` read them. Every `/admin/*` endpoint
+and `/innsynslogg` sits behind the admin guard (xdsno.admin_auth: admin token, client
+certificate, loopback; the citizen's own assertion on /innsynslogg), inside its audit wrapper.
 Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
@@ -21,7 +23,8 @@ from soap.mount import PathDispatcher
 from soap.router import SoapRouter
 
 from . import __version__
-from .audit.setup import install_audit
+from .admin_auth import guard_admin_mounts
+from .audit.setup import audit_read_apps, install_audit
 from .settings import Settings
 from .validate_http import VALIDATE_PATH, ValidateApp
 from .xua.enforcement import install_xua
@@ -49,7 +52,9 @@ def build_app(settings: Settings) -> PathDispatcher:
         from .policy_node import blocks_admin_app
 
         mounts[ADMIN_BLOCKS_PATH] = blocks_admin_app(settings)
-    # last: every SOAP endpoint and /admin/* call mounted above gets its audit record
+    mounts.update(audit_read_apps(settings))
+    mounts = guard_admin_mounts(mounts, settings)
+    # last: every SOAP endpoint and /admin/* call mounted above gets its audit record, refused ones too
     return PathDispatcher(install_audit(mounts, settings, ENDPOINT_PATHS))
 
 

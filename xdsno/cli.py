@@ -19,7 +19,7 @@ from .settings import ACTORS, PROFILES, TLS_CLIENT_AUTH, Settings, SettingsError
 
 #: modules adding subcommands (xdsno.<name>.add_commands)
 COMMAND_MODULES: tuple[str, ...] = ("patients_cli", "validate_cli", "codes_cli", "documents_cli", "certs_cli",
-                                     "audit_cli", "blocks_cli", "xua_cli")
+                                     "audit_cli", "blocks_cli", "xua_cli", "admin_cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from soap.router import SoapRouter
 from .profiles_setup import profile_and_extras
 from .settings import Settings
 
-#: admin path of the known-patients call (README "Endpoints"); loopback use only for now
+#: admin path of the known-patients call (README "Endpoints"); behind the admin guard (xdsno.admin_auth)
 ADMIN_PATIENTS_PATH = "/admin/patients"
 
 _engines: dict[tuple[int, str], Engine] = {}

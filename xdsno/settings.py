@@ -151,6 +151,17 @@ class Settings:
     #: longest wait between two attempts to reach a destination that is down
     audit_retry_max_seconds: float = 300.0
 
+    # --- administrative endpoints /admin/* and /innsynslogg (xdsno.admin_auth). With neither
+    # setting, only loopback callers are let in (behind a local reverse proxy everyone is loopback:
+    # set one of them there). A citizen reads their own /innsynslogg with their XUA assertion
+    # (verified by the xua_* settings above) whatever these say.
+    #: file of SHA-256 hashes of admin bearer tokens, `HASH [label]` per line (`xdsno admin token`
+    #: adds one); read again when it changes; must exist when the node starts
+    admin_tokens_file: str = ""
+    #: client-certificate subjects allowed over mutual TLS: an RFC 4514 DN as /health shows it
+    #: (`CN=ops,O=Example`; in the TOML file: a DN holds commas) or a common name (`ops`)
+    admin_client_subjects: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("blob_store", self.blob_store, BLOB_STORES)
@@ -170,6 +181,13 @@ class Settings:
             raise SettingsError("blob_store = 's3' needs s3_endpoint (host:port of the S3 server)")
         self._check_tls()
         self._check_audit()
+        self._check_admin()
+
+    def _check_admin(self) -> None:
+        if self.admin_client_subjects and (not self.tls_enabled or self.tls_client_auth == "none"):
+            raise SettingsError("admin_client_subjects needs mutual TLS: tls_cert_file and tls_client_auth "
+                                "optional or required")
+        admin_subject_names(self.admin_client_subjects)
 
     def _check_audit(self) -> None:
         _check_choice("audit_syslog_format", self.audit_syslog_format, AUDIT_SYSLOG_FORMATS)
@@ -338,6 +356,24 @@ def _to_bool(value: Any) -> bool:
     if text in {"0", "false", "no", "off"}:
         return False
     raise ValueError("expected true or false")
+
+
+def admin_subject_names(entries: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """`admin_client_subjects` as (distinguished names, common names): an entry with `=` is a DN,
+    put in the RFC 4514 form xdsno.client_certificate gives; any other a common name."""
+    from cryptography import x509
+
+    dns, cns = set(), set()
+    for entry in entries:
+        if "=" not in entry:
+            cns.add(entry)
+            continue
+        try:
+            dns.add(x509.Name.from_rfc4514_string(entry).rfc4514_string())
+        except ValueError:
+            raise SettingsError(f"admin_client_subjects: {entry!r} is not an RFC 4514 distinguished name "
+                                "(CN=name,O=organisation) or a common name") from None
+    return frozenset(dns), frozenset(cns)
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -520,6 +520,13 @@ def _flow(node):
     def access_log_get():
         assert httpx.get(node.server.url("/innsynslogg"), params={"patient": PATIENT}).status_code == 200
 
+    def access_log_refused():  # an unsigned citizen assertion: 401 from the admin guard
+        unsigned = xua().find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+        unsigned.remove(unsigned.find("{http://www.w3.org/2000/09/xmldsig#}Signature"))
+        saml = "SAML " + base64.b64encode(etree.tostring(unsigned)).decode()
+        answer = httpx.get(node.server.url("/innsynslogg"), params={"patient": PATIENT}, headers={"Authorization": saml})
+        assert answer.status_code == 401
+
     def check_published(record):
         assert record.patients == (PATIENT,) and {d.unique_id for d in record.documents} == set(uids)
         assert record.submission_set and record.user.name == "Kari Nordmann"
@@ -540,6 +547,9 @@ def _flow(node):
          and r.wsa_action == "urn:test:NoSuchAction"),
         ("GET /admin/patients", admin_get, lambda r: r.event.action == "R"),
         ("GET /innsynslogg", access_log_get, lambda r: r.event.event_id.code == "110101" and r.patients == (PATIENT,)),
+        ("refused GET /innsynslogg", access_log_refused, lambda r: r.event.event_id.code == "110101"
+         and (r.outcome, r.outcome_description, r.patients) == (Outcome.SERIOUS_FAILURE, "HTTP 401", (PATIENT,))
+         and r.policy.denied and r.policy.rule == "admin-access" and "not signed" in r.policy.reason),
     ]
 
 
@@ -613,7 +623,7 @@ def test_access_log_on_the_command_line(node, capsys):
 
 
 @pytest.mark.integration
-def test_audit_reads_are_loopback_only_and_checked(node):
+def test_audit_reads_check_their_parameters(node):
     assert httpx.get(node.server.url("/innsynslogg")).status_code == 400  # no patient
     assert httpx.get(node.server.url("/admin/audit"), params={"since": "yesterday"}).status_code == 400
     since = node.store.records(limit=100000)[-1].recorded

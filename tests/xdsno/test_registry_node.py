@@ -25,8 +25,8 @@ def _call(app, method, path, body=b""):
     def start_response(status, headers):
         answer.update(status=status, headers=dict(headers))
 
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "CONTENT_LENGTH": str(len(body)),
-               "CONTENT_TYPE": "application/json", "wsgi.input": io.BytesIO(body)}
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "REMOTE_ADDR": "127.0.0.1",
+               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "wsgi.input": io.BytesIO(body)}
     data = b"".join(app(environ, start_response))
     return answer["status"], data
 

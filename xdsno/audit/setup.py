@@ -7,8 +7,11 @@
   AuditEvent by POST);
 - one recorder and one shipper thread per process and settings (after the fork under gunicorn,
   like the registry's engine);
-- `install_audit(mounts, settings)`: every SOAP endpoint and every `/admin/*` call of the app
-  wrapped (xdsno.audit.capture), plus `GET /admin/audit` and `GET /innsynslogg`.
+- `audit_read_apps(settings)`: `GET /admin/audit` and `GET /innsynslogg` on this store (the
+  composition root puts the admin guard, xdsno.admin_auth, around them);
+- `install_audit(mounts, settings)`: every SOAP endpoint, every `/admin/*` call and the
+  innsynslogg of the app wrapped (xdsno.audit.capture), outside any guard: refusals are
+  recorded too.
 """
 from __future__ import annotations
 
@@ -102,15 +105,18 @@ def syslog_address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def audit_read_apps(settings: Settings) -> dict[str, Any]:
+    """The audit's own read endpoints (path → WSGI app)."""
+    store = audit_store(settings)
+    return {ADMIN_AUDIT_PATH: AuditLogApp(store), ACCESS_LOG_PATH: AccessLogApp(store)}
+
+
 def install_audit(mounts: Mapping[str, Any], settings: Settings, endpoint_paths: Mapping[str, str]) -> dict[str, Any]:
-    """`mounts` (path → WSGI app) with every SOAP endpoint and admin call audited, and the
-    audit's own read endpoints added."""
+    """`mounts` (path → WSGI app) with every SOAP endpoint, admin call and innsynslogg read audited."""
     recorder = audit_recorder(settings)
     actors_by_path = {path: actor for actor, path in endpoint_paths.items()}
     audited: dict[str, Any] = {}
-    all_mounts = {**mounts, ADMIN_AUDIT_PATH: AuditLogApp(recorder.store),
-                  ACCESS_LOG_PATH: AccessLogApp(recorder.store)}
-    for path, app in all_mounts.items():
+    for path, app in mounts.items():
         if path in actors_by_path:
             app = AuditedEndpoint(app, recorder, actor=actors_by_path[path], path=path)
         elif path.startswith("/admin/") or path == ACCESS_LOG_PATH:

@@ -6,9 +6,9 @@
     GET    /admin/blocks/<id>                                            → 200 {"block": {...}}
     DELETE /admin/blocks/<id>                                            → 200 {"removed": {...}}
 
-A block that cannot be stored answers 400 naming every problem; an unknown id 404. No
-authentication yet: like /admin/patients, serve it on loopback or behind a proxy that keeps
-it internal. The patient of each call is left in the audit notes (xdsno.audit).
+A block that cannot be stored answers 400 naming every problem; an unknown id 404. Like
+/admin/patients it sits behind the node's admin guard (xdsno.admin_auth). The patient of each
+call is left in the audit notes (xdsno.audit).
 """
 from __future__ import annotations
 
