@@ -64,6 +64,9 @@ def _worker_class(settings: Settings):
     return worker_class(settings)
 
 
+MAX_HEADER_FIELD_BYTES = 64 * 1024
+
+
 def _serve_gunicorn(settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -74,6 +77,9 @@ def _serve_gunicorn(settings: Settings) -> None:
             self.cfg.set("threads", settings.threads)
             self.cfg.set("worker_class", _worker_class(settings))
             self.cfg.set("timeout", 300)
+            # a citizen's SAML assertion in an Authorization header (xdsno.citizen_auth) is
+            # larger than gunicorn's default 8190-byte field limit; waitress allows 256 KiB
+            self.cfg.set("limit_request_field_size", MAX_HEADER_FIELD_BYTES)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 25.1 opens one control socket per user ($HOME/.gunicorn): nodes
                 # running side by side (a federation, tests) would take it from each other

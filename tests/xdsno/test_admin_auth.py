@@ -424,3 +424,19 @@ def test_over_mutual_tls_a_listed_client_certificate_is_let_in(tmp_path):
             assert (refused.status_code, refused.json()) == (403, {
                 "error": "client certificate 'CN=stranger,O=xdsno development' is not in admin_client_subjects",
                 "send": [SEND_CERT]}), path
+
+
+@pytest.mark.integration
+def test_a_citizen_assertion_larger_than_8_kib_passes_gunicorn(tmp_path):
+    """gunicorn (several workers, or TLS) allows 64 KiB header fields: a Helsenorge assertion
+    with many attributes still reaches the guard instead of a 400 from the HTTP parser."""
+    issuer_cert = tmp_path / "helsenorge.pem"
+    issuer_cert.write_bytes(issuer_keys(HELSENORGE_KEYS).cert_pem)
+    spec = citizen_spec()
+    spec.attributes["urn:no:test:padding"] = ["x" * 9000]
+    headers = saml_header(signed_assertion(spec, issuer_keys(HELSENORGE_KEYS)))
+    assert len(headers["Authorization"]) > 8190
+    env = {"XDSNO_XUA_ISSUER_CERTS": f"{HELSENORGE}={issuer_cert}"}
+    with running_server(tmp_path / "data", "--actor", "registry", "--workers", "2", env=env) as server:
+        answer = httpx.get(server.url("/innsynslogg"), params={"patient": PATIENT}, headers=headers)
+    assert (answer.status_code, answer.json()["patient"]) == (200, PATIENT)
