@@ -33,7 +33,7 @@ from tests.xca_gateway.initiating_support import (
 )
 from tests.xdsno.xua_support import ISSUER, fresh_spec, issuer_keys, security_header, signed_assertion
 from xdsno.audit.access_log import access_log
-from xdsno.audit.capture import AuditRecorder, NodeIdentity
+from xdsno.audit.capture import PENDING_KEY, AuditRecorder, NodeIdentity, PendingRecords
 from xdsno.audit.outbound import CROSS_GATEWAY_QUERY, CROSS_GATEWAY_RETRIEVE, REGISTER, OutboundAudit
 from xdsno.audit.record import Outcome
 from xdsno.audit.store import AuditStore
@@ -91,6 +91,21 @@ def test_a_fault_answered_is_a_failure_naming_it(audit):
     fault = SoapFault("Sender", "no such thing")
     record = audit.outbound_record(_exchange(CROSS_GATEWAY_QUERY, find_documents(), reply=_reply(fault=fault)))
     assert record.outcome is Outcome.SERIOUS_FAILURE and "no such thing" in record.outcome_description
+
+
+def test_records_made_while_the_request_is_answered_wait_for_its_own_record(audit):
+    answer = etree.fromstring(
+        b'<query:AdhocQueryResponse xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" '
+        b'status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>')
+    environ = {PENDING_KEY: PendingRecords()}
+    store = audit.recorder.store
+    audit(Exchange(REMOTE_URL, CROSS_GATEWAY_QUERY, find_documents(), reply=_reply(answer), context=environ))
+    assert store.count() == 0
+    waiting = environ[PENDING_KEY].close()
+    assert [r.event.transaction for r in waiting] == ["ITI-38"]
+    # after the request's records were stored, a late answer is stored at once
+    audit(Exchange(REMOTE_URL, CROSS_GATEWAY_QUERY, find_documents(), reply=_reply(answer), context=environ))
+    assert store.count() == 1
 
 
 # --- a real Initiating Gateway --------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,8 @@ from .user import audit_user
 log = logging.getLogger("xdsno.audit")
 
 NOTES_KEY = "xdsno.audit"
+#: environ key of the PendingRecords of a SOAP request (records of the requests it caused)
+PENDING_KEY = "xdsno.audit.pending"
 MAX_ADMIN_BODY = 4 * 1024 * 1024
 _RETRIEVES = ("ITI-43", "ITI-39", "ITI-86")
 
@@ -64,13 +67,40 @@ class AuditRecorder:
         self._on_append = on_append
 
     def record(self, record: AuditRecord) -> None:
+        self.record_all([record])
+
+    def record_all(self, records: list[AuditRecord]) -> None:
+        """Store the records in one transaction (a request's own and those of the requests it sent)."""
         try:
-            self.store.append(record, self.destinations)
+            self.store.append_all(records, self.destinations)
         except Exception:
-            log.exception("audit record %s (%s) could not be stored", record.id, record.event.transaction)
+            log.exception("audit records %s could not be stored",
+                          ", ".join(f"{r.id} ({r.event.transaction})" for r in records))
             return
         if self._on_append is not None:
             self._on_append()
+
+
+class PendingRecords:
+    """Records of the requests an endpoint's request caused (xdsno.audit.outbound), kept to be
+    stored with the request's own record; once that is stored (`close`), `add` refuses and the
+    caller stores its record alone (an answer that came after the request was answered)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._records: list[AuditRecord] | None = []
+
+    def add(self, record: AuditRecord) -> bool:
+        with self._lock:
+            if self._records is None:
+                return False
+            self._records.append(record)
+            return True
+
+    def close(self) -> list[AuditRecord]:
+        with self._lock:
+            records, self._records = self._records or [], None
+            return records
 
 
 class AuditedEndpoint:
@@ -89,13 +119,14 @@ class AuditedEndpoint:
         if environ.get("REQUEST_METHOD") != "POST":  # no SOAP transaction: nothing to audit
             return self.app(environ, start_response)
         environ[NOTES_KEY] = {}
+        environ[PENDING_KEY] = pending = PendingRecords()
         status: list[int] = []
         try:
             result = self.app(environ, _capturing(start_response, status))
         except BaseException:
-            self.recorder.record(self.soap_record(environ, 500))
+            self.recorder.record_all([*pending.close(), self.soap_record(environ, 500)])
             raise
-        self.recorder.record(self.soap_record(environ, status[0] if status else 500))
+        self.recorder.record_all([*pending.close(), self.soap_record(environ, status[0] if status else 500)])
         return result
 
     def soap_record(self, environ: dict[str, Any], http_status: int) -> AuditRecord:

@@ -61,12 +61,15 @@ class MessageFacts:
             self.patients.append(patient)
 
 
-def message_facts(request_body: etree._Element | None, response_body: etree._Element | None) -> MessageFacts:
+def message_facts(request_body: etree._Element | None, response_body: etree._Element | None, *,
+                  query_results: bool = True) -> MessageFacts:
+    """The facts of one exchange; `query_results=False` leaves out the DocumentEntries a query
+    answer returned (reading only its status and first error)."""
     facts = MessageFacts()
     if request_body is not None:
         _read_request(request_body, facts)
     if response_body is not None:
-        _read_response(response_body, facts)
+        _read_response(response_body, facts, query_results=query_results)
     return facts
 
 
@@ -113,7 +116,7 @@ def _param_values(slot: etree._Element) -> tuple[str, ...]:
         return tuple(raw)
 
 
-def _read_response(body: etree._Element, facts: MessageFacts) -> None:
+def _read_response(body: etree._Element, facts: MessageFacts, *, query_results: bool) -> None:
     status_element = body if body.get("status") else body.find(f"{{{RS}}}RegistryResponse")
     if status_element is not None:
         facts.status = status_element.get("status", "")
@@ -124,7 +127,7 @@ def _read_response(body: etree._Element, facts: MessageFacts) -> None:
                 for r in body.iterchildren(_DOCUMENT_RESPONSE)}
     if body.tag == f"{{{XDSB}}}RetrieveDocumentSetResponse":
         facts.documents = [_with(d, returned=d.unique_id in returned) for d in facts.documents]
-    elif body.tag == f"{{{QUERY}}}AdhocQueryResponse":
+    elif body.tag == f"{{{QUERY}}}AdhocQueryResponse" and query_results:
         _read_query_results(body, facts)
 
 

@@ -4,11 +4,14 @@ transaction) and a Document Repository's ITI-42 to a remote registry (ITI TF-2 3
 the Document Source side).
 
 `OutboundAudit` is the actor's exchange observer (soap.observed): one record per outbound
-request, answered or not, marked `outbound`.
+request, answered or not, marked `outbound`. A record made while the request that caused it is
+being answered is stored with that request's own record, in one transaction
+(capture.PendingRecords); one made later (an answer after the deadline) is stored alone.
 
 - ITI-38, as a Document Consumer's query (ITI TF-2 3.18.5.1.1): EventID 110112 Query, action
-  E; the Source is this gateway, the Destination the community's endpoint; the query and the
-  documents the community returned.
+  E; the Source is this gateway, the Destination the community's endpoint; the query, its
+  patient and the community's status (the entries returned are named by the record of the
+  consumer's request, which got them).
 - ITI-39, as a Document Consumer's retrieve (ITI TF-2 3.43.5.1.1): EventID 110107 Import,
   action C; the Source is the community's endpoint, the Destination this gateway; the
   documents asked for, marked returned when the community sent them.
@@ -26,7 +29,7 @@ from typing import Any
 
 from soap.observed import Exchange
 
-from .capture import AuditRecorder, home_community, resolve_patients, soap_outcome
+from .capture import PENDING_KEY, AuditRecorder, home_community, resolve_patients, soap_outcome
 from .events import EXPORT, IMPORT, QUERY
 from .extract import message_facts
 from .record import AuditRecord, EventType, Outcome, Requestor
@@ -55,12 +58,19 @@ class OutboundAudit:
         self.local_url = local_url
 
     def __call__(self, exchange: Exchange) -> None:
-        self.recorder.record(self.outbound_record(exchange))
+        record = self.outbound_record(exchange)
+        environ = exchange.context if isinstance(exchange.context, dict) else {}
+        pending = environ.get(PENDING_KEY)
+        if pending is None or not pending.add(record):
+            self.recorder.record(record)
 
     def outbound_record(self, exchange: Exchange) -> AuditRecord:
         event = SENDER_EVENTS.get(exchange.action) or EventType("SOAP", exchange.action, EXPORT, "E")
         reply = exchange.reply
-        facts = message_facts(exchange.request, reply.body if reply is not None and reply.fault is None else None)
+        # a query audit names its parameters and patient, not the entries returned (ITI TF-2
+        # 3.18.5.1.1): those are in the record of the consumer's request, which got them
+        facts = message_facts(exchange.request, reply.body if reply is not None and reply.fault is None else None,
+                              query_results=False)
         if event.transaction == "ITI-39":
             resolve_patients(self.recorder.store, facts)
         outcome, description = self._outcome(exchange, facts)

@@ -99,21 +99,14 @@ class AuditStore:
     # --- writing (request thread)
     def append(self, record: AuditRecord, destinations: Sequence[str] = ()) -> None:
         """Store `record` and queue it for every destination, in one transaction."""
-        body = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        self.append_all([record], destinations)
+
+    def append_all(self, records: Sequence[AuditRecord], destinations: Sequence[str] = ()) -> None:
+        """Store `records` and queue each for every destination, all in one transaction."""
+        bodies = [json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) for record in records]
         with self.engine.begin() as conn:
-            seq = conn.execute(_INSERT_RECORD, {
-                "record_id": record.id, "recorded": record.recorded, "kind": record.event.transaction,
-                "outcome": int(record.outcome), "body": body,
-            }).inserted_primary_key[0]
-            if record.patients:
-                conn.execute(_INSERT_PATIENT, [{"patient_id": p, "seq": seq} for p in set(record.patients)])
-            known = {d.unique_id: d.patient_id for d in record.documents if d.unique_id and d.patient_id}
-            if known:
-                _insert_missing(conn, known)
-            if destinations:
-                now = time.time()
-                conn.execute(_INSERT_OUTBOX, [
-                    {"seq": seq, "destination": name, "attempts": 0, "due": now} for name in destinations])
+            for record, body in zip(records, bodies):
+                _insert(conn, record, body, destinations)
 
     # --- reading
     def patients_of(self, unique_ids: Iterable[str]) -> dict[str, str]:
@@ -190,6 +183,22 @@ class AuditStore:
     def _update(self, outbox_ids: Sequence[int], **values) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(audit_outbox).where(audit_outbox.c.id.in_(list(outbox_ids))).values(**values))
+
+
+def _insert(conn, record: AuditRecord, body: str, destinations: Sequence[str]) -> None:
+    seq = conn.execute(_INSERT_RECORD, {
+        "record_id": record.id, "recorded": record.recorded, "kind": record.event.transaction,
+        "outcome": int(record.outcome), "body": body,
+    }).inserted_primary_key[0]
+    if record.patients:
+        conn.execute(_INSERT_PATIENT, [{"patient_id": p, "seq": seq} for p in set(record.patients)])
+    known = {d.unique_id: d.patient_id for d in record.documents if d.unique_id and d.patient_id}
+    if known:
+        _insert_missing(conn, known)
+    if destinations:
+        now = time.time()
+        conn.execute(_INSERT_OUTBOX, [
+            {"seq": seq, "destination": name, "attempts": 0, "due": now} for name in destinations])
 
 
 def _insert_missing(conn, patients_by_document: dict[str, str]) -> None:
