@@ -80,8 +80,9 @@ def test_health_lists_both_transactions(node):
 
 def test_multi_patient_query_answers_several_patients_and_is_audited_as_a_query(node):
     first, second = new_patient(), new_patient()
-    for patient in (first, second):
-        register(node, for_patient(fresh_submission(), patient))
+    submitted = {patient: for_patient(fresh_submission(), patient) for patient in (first, second)}
+    for submission in submitted.values():
+        register(node, submission)
     body, record = call(node, MULTI_PATIENT_STORED_QUERY, multi_patient(first, second, return_type="LeafClass"))
     assert_valid(body, "query")
     answer = read_answer(body)
@@ -89,6 +90,12 @@ def test_multi_patient_query_answers_several_patients_and_is_audited_as_a_query(
     assert (record.event.transaction, record.event.event_id.code, record.event.action) == ("ITI-51", "110112", "E")
     assert set(record.patients) == {first, second} and record.query.name == "FindDocumentsForMultiplePatients"
     assert record.outcome == 0
+    # the citizen's access log (innsynslogg) of each patient shows the query with their documents only
+    server, _, _ = node
+    for patient, submission in submitted.items():
+        entries = httpx.get(server.url("/innsynslogg"), params={"patient": patient}).json()["entries"]
+        [entry] = [e for e in entries if e["transaction"] == "ITI-51"]
+        assert sorted(entry["documents"]) == sorted(d.unique_id for d in submission.document_entries)
 
 
 def test_an_iti18_query_on_the_iti51_action_is_unknown(node):
