@@ -103,14 +103,21 @@ class RegistryService:
         issues += self.profile.validate(submission, self.context)
         if has_error(issues):
             return registry_response(issues)
-        try:
-            issues += self._store(submission)
-        except _Rejected as rejected:
-            issues += rejected.issues
-        except Exception:
-            log.exception("Register Document Set-b failed unexpectedly; nothing was stored")
-            issues.append(Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR))
+        issues += self._written(lambda: self._store(submission),
+                                "Register Document Set-b failed unexpectedly; nothing was stored")
         return registry_response(issues)
+
+    @staticmethod
+    def _written(write: Callable[[], list[Issue]], failure: str) -> list[Issue]:
+        """The issues of `write` (one write transaction): its own, those it was rejected with, or
+        an internal error (logged with `failure`); a rejection or an error has rolled it back."""
+        try:
+            return write()
+        except _Rejected as rejected:
+            return rejected.issues
+        except Exception:
+            log.exception(failure)
+            return [Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)]
 
     def _store(self, submission: Submission) -> list[Issue]:
         """Check against the registry and store, in one transaction; _Rejected rolls it back."""
@@ -175,21 +182,17 @@ class RegistryService:
         ids, issues = requested_removals(request)
         if has_error(issues):
             return registry_response(issues)
-        try:
-            self._remove(ids)
-        except _Rejected as rejected:
-            issues += rejected.issues
-        except Exception:
-            log.exception("Remove Metadata failed unexpectedly; nothing was removed")
-            issues.append(Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR))
+        issues += self._written(lambda: self._remove(ids), "Remove Metadata failed unexpectedly; nothing was removed")
         return registry_response(issues)
 
-    def _remove(self, ids: list[str]) -> None:
+    def _remove(self, ids: list[str]) -> list[Issue]:
+        """Check and remove, in one transaction; _Rejected rolls it back."""
         with write_transaction(self.engine) as conn:
             issues = removal_issues(conn, ids)
             if has_error(issues):
                 raise _Rejected(issues)
             remove_objects(conn, ids)
+        return issues
 
     def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:
         access = self.document_access
