@@ -1,8 +1,11 @@
-"""The Document Registry's SOAP endpoint (ITI TF-2 3.42.5 / 3.18.5 and Appendix V: SOAP 1.2,
-WS-Addressing actions of the XDS.b_DocumentRegistry WSDL).
+"""The Document Registry's SOAP endpoint (ITI TF-2 3.42.5 / 3.18.5 / 3.51.5, RMD 3.62.5 and
+Appendix V: SOAP 1.2, WS-Addressing actions of the XDS.b_DocumentRegistry and
+RMD_DocumentRegistry WSDLs and IPF's iti51.wsdl).
 
-    urn:ihe:iti:2007:RegisterDocumentSet-b   lcm:SubmitObjectsRequest → rs:RegistryResponse
-    urn:ihe:iti:2007:RegistryStoredQuery     query:AdhocQueryRequest  → query:AdhocQueryResponse
+    urn:ihe:iti:2007:RegisterDocumentSet-b    lcm:SubmitObjectsRequest → rs:RegistryResponse     ITI-42
+    urn:ihe:iti:2007:RegistryStoredQuery      query:AdhocQueryRequest  → query:AdhocQueryResponse ITI-18
+    urn:ihe:iti:2009:MultiPatientStoredQuery  query:AdhocQueryRequest  → query:AdhocQueryResponse ITI-51
+    urn:ihe:iti:2010:DeleteDocumentSet        lcm:RemoveObjectsRequest → rs:RegistryResponse     ITI-62
 
 Envelope problems are SOAP faults (soap.router). Everything inside the Body is answered with
 the transaction's response element (DESIGN.md §3), including a Body that carries the wrong
@@ -26,16 +29,23 @@ log = logging.getLogger(__name__)
 
 REGISTER_DOCUMENT_SET_B = "urn:ihe:iti:2007:RegisterDocumentSet-b"
 REGISTRY_STORED_QUERY = "urn:ihe:iti:2007:RegistryStoredQuery"
+MULTI_PATIENT_STORED_QUERY = "urn:ihe:iti:2009:MultiPatientStoredQuery"
+DELETE_DOCUMENT_SET = "urn:ihe:iti:2010:DeleteDocumentSet"
 
 
 def build_registry_router(service: RegistryService, *, max_xml_bytes: int) -> SoapRouter:
-    """A SoapRouter serving ITI-42 and ITI-18 from `service`; mount it at the registry's path."""
+    """A SoapRouter serving ITI-42, ITI-18, ITI-51 and ITI-62 from `service`; mount it at the registry's path."""
     router = SoapRouter(max_xml_bytes=max_xml_bytes)
     router.register(REGISTER_DOCUMENT_SET_B, _handler(lambda request: service.register(request.body),
                                                       _register_failure))
     # the request's environ travels with the query: the access policy screens by what it holds
     router.register(REGISTRY_STORED_QUERY, _handler(lambda request: service.query(request.body, request.environ),
                                                     _query_failure))
+    router.register(MULTI_PATIENT_STORED_QUERY,
+                    _handler(lambda request: service.multi_patient_query(request.body, request.environ),
+                             _query_failure))
+    router.register(DELETE_DOCUMENT_SET, _handler(lambda request: service.remove_metadata(request.body),
+                                                  _register_failure))
     return router
 
 

@@ -1,5 +1,6 @@
-"""The Document Registry's logic, without SOAP: Register Document Set-b (ITI TF-2 3.42) and
-Registry Stored Query (ITI TF-2 3.18).
+"""The Document Registry's logic, without SOAP: Register Document Set-b (ITI TF-2 3.42),
+Registry Stored Query (ITI TF-2 3.18), Multi-Patient Stored Query (ITI TF-2 3.51) and Remove
+Metadata (ITI-62, RMD supplement 3.62).
 
 `register` follows DESIGN.md §3 and ITI TF-2 3.42.4.1.3: decode the SubmitObjectsRequest
 (codec issues) → the metadata profile's rules (ValidationContext for ITI-42) → when neither
@@ -11,10 +12,17 @@ their original's Folders) and the deprecations the replacements cause
 (`registry.relationships`). Any error answers Failure and stores nothing; every issue
 found at the stage that failed is reported; warnings travel with a Success.
 
-`query(request, context)` screens its answer through the `DocumentAccess` the composition root
+`query(request, context)` (ITI-18) and `multi_patient_query(request, context)` (ITI-51) differ
+in the stored queries they accept (each answers the other's with XDSUnknownStoredQuery) and in
+XDSResultNotSinglePatient, which only ITI-18 answers; both screen their answer through the `DocumentAccess` the composition root
 gave (profiles.access; registry.queries.screening) when a request context — the SOAP
 request's environ — comes with it; an in-process caller passing no context is answered
 unscreened (a co-located actor screening for itself).
+
+`remove_metadata(request)` (ITI-62) reads the entryUUIDs of the lcm:RemoveObjectsRequest
+(`registry.removal`) and, in ONE write transaction, checks that removing them leaves the
+registry consistent and removes every row of them (`registry.store.remove_objects`). Any
+error answers Failure and removes nothing.
 
 Both methods answer an element in every case: an unexpected error (a database failure, a
 bug) is logged and answered as XDSRegistryError, never as a traceback to the peer.
@@ -39,7 +47,8 @@ from registry.checks import RegistryPolicy, run_checks
 from registry.folders import existing_folders_gaining_members, replacement_memberships, touch_folders
 from registry.ids import assign_ids
 from registry.relationships import documents_to_deprecate
-from registry.store import StoredObject, set_status, store_submission, write_transaction
+from registry.removal import removal_issues, requested_removals
+from registry.store import StoredObject, remove_objects, set_status, store_submission, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +103,21 @@ class RegistryService:
         issues += self.profile.validate(submission, self.context)
         if has_error(issues):
             return registry_response(issues)
-        try:
-            issues += self._store(submission)
-        except _Rejected as rejected:
-            issues += rejected.issues
-        except Exception:
-            log.exception("Register Document Set-b failed unexpectedly; nothing was stored")
-            issues.append(Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR))
+        issues += self._written(lambda: self._store(submission),
+                                "Register Document Set-b failed unexpectedly; nothing was stored")
         return registry_response(issues)
+
+    @staticmethod
+    def _written(write: Callable[[], list[Issue]], failure: str) -> list[Issue]:
+        """The issues of `write` (one write transaction): its own, those it was rejected with, or
+        an internal error (logged with `failure`); a rejection or an error has rolled it back."""
+        try:
+            return write()
+        except _Rejected as rejected:
+            return rejected.issues
+        except Exception:
+            log.exception(failure)
+            return [Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)]
 
     def _store(self, submission: Submission) -> list[Issue]:
         """Check against the registry and store, in one transaction; _Rejected rolls it back."""
@@ -127,27 +143,56 @@ class RegistryService:
             changes["last_update_time"] = now
         return obj.with_changes(**changes)
 
-    # --- ITI-18 ----------------------------------------------------------------------------
+    # --- ITI-18 and ITI-51 ------------------------------------------------------------------
 
     def query(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> etree._Element:
         """query:AdhocQueryResponse answering a query:AdhocQueryRequest (ITI-18), screened by the
         document access policy in `context` (the request's environ) when both are present."""
+        return self._stored_query(request, context, "ITI-18", "Registry Stored Query")
+
+    def multi_patient_query(self, request: etree._Element,
+                            context: Mapping[str, Any] | None = None) -> etree._Element:
+        """query:AdhocQueryResponse answering a Multi-Patient Stored Query (ITI-51), screened as `query`."""
+        return self._stored_query(request, context, "ITI-51", "Multi-Patient Stored Query")
+
+    def _stored_query(self, request: etree._Element, context: Mapping[str, Any] | None, transaction: str,
+                      title: str) -> etree._Element:
         if request.tag != ADHOC_QUERY_REQUEST:
             return adhoc_query_response([Issue(
-                ErrorCode.REGISTRY_ERROR,
-                f"Registry Stored Query expects query:AdhocQueryRequest in the SOAP Body, found {request.tag}")],
-                [], status=Status.FAILURE)
+                ErrorCode.REGISTRY_ERROR, f"{title} expects query:AdhocQueryRequest in the SOAP Body, found "
+                                          f"{request.tag}")], [], status=Status.FAILURE)
         try:
             from registry.queries import QueryOptions, answer_stored_query
 
-            options = QueryOptions(result_limit=self.query_result_limit, home_community_id=self.home_community_id)
+            options = QueryOptions(result_limit=self.query_result_limit, home_community_id=self.home_community_id,
+                                   transaction=transaction)
             access = self._access_for(context)
             screening = {} if access is None else {"access": access, "context": context}
             with self.engine.connect() as conn:
                 return answer_stored_query(conn, request, options, **screening)
         except Exception:
-            log.exception("Registry Stored Query failed unexpectedly")
+            log.exception("%s failed unexpectedly", title)
             return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
+
+    # --- ITI-62 ----------------------------------------------------------------------------
+
+    def remove_metadata(self, request: etree._Element) -> etree._Element:
+        """rs:RegistryResponse answering an lcm:RemoveObjectsRequest (ITI-62): all named objects
+        removed, or none."""
+        ids, issues = requested_removals(request)
+        if has_error(issues):
+            return registry_response(issues)
+        issues += self._written(lambda: self._remove(ids), "Remove Metadata failed unexpectedly; nothing was removed")
+        return registry_response(issues)
+
+    def _remove(self, ids: list[str]) -> list[Issue]:
+        """Check and remove, in one transaction; _Rejected rolls it back."""
+        with write_transaction(self.engine) as conn:
+            issues = removal_issues(conn, ids)
+            if has_error(issues):
+                raise _Rejected(issues)
+            remove_objects(conn, ids)
+        return issues
 
     def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:
         access = self.document_access

@@ -75,7 +75,7 @@ def _document_access(settings: Settings):
 
 
 def registry_router(settings: Settings) -> SoapRouter:
-    """The registry's SOAP router (ITI-42, ITI-18)."""
+    """The registry's SOAP router (ITI-42, ITI-18, ITI-51, ITI-62)."""
     return build_registry_router(registry_service(settings), max_xml_bytes=settings.max_xml_bytes)
 
 

@@ -14,7 +14,8 @@ RegistryErrorList with status Failure; nothing here raises for a bad request.
 Given a `DocumentAccess` (profiles.access) and the request's context, what the query found is
 screened before it is answered (screening.py): documents the verdict does not allow are left
 out, a refused request is answered Failure with LocalPolicyRestrictionError, and the
-verdict's response slots go into rs:ResponseSlotList.
+verdict's response slots go into rs:ResponseSlotList. A Multi-Patient Stored Query is judged
+by the patients of the Folders it found as well (screening.py).
 """
 from __future__ import annotations
 
@@ -24,14 +25,14 @@ from typing import Any, Callable, Mapping
 from lxml import etree
 from sqlalchemy import Connection
 
-from profiles.access import DocumentAccess, add_response_slots, refusal_issue
+from profiles.access import DocumentAccess, add_response_slots, query_patient_ids, refusal_issue
 from profiles.errors import Status
 from profiles.responses import adhoc_query_response
 
 from . import find, get, related
 from .request import ReturnType, StoredQuery, decode_request
 from .results import Found, answer
-from .screening import screen
+from .screening import answered_patients, screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,10 @@ def answer_stored_query(conn: Connection, request: etree._Element,
     found = run_stored_query(conn, query, options.result_limit)
     slots = ()
     if access is not None and context is not None:
-        found, verdict = screen(conn, found, request, access, context)
+        patients = [*query_patient_ids(request)]
+        if options.transaction == "ITI-51":
+            patients = list(dict.fromkeys([*patients, *answered_patients(conn, found)]))
+        found, verdict = screen(conn, found, patients, access, context)
         if verdict.refusal is not None:
             return adhoc_query_response([refusal_issue(verdict)], [], status=Status.FAILURE)
         slots = verdict.response_slots

@@ -8,30 +8,42 @@ source or target is one of them — as if the registry did not hold them (ITI TF
 a registry may answer less than it holds because of local policy). The patients of what is
 left are counted again, so a hidden document of another patient cannot make the answer
 XDSResultNotSinglePatient. A refused request answers nothing.
+
+The patients the verdict judges the request by are those the query names — and, for a
+Multi-Patient Stored Query (ITI-51), the patients of the Folders it found too
+(`answered_patients`): the policy judges DocumentEntries one by one, but not Folders, so a
+FindFoldersForMultiplePatients naming no patient, asked by a subject confined to one patient
+(the policy's patient rule), is refused when it would answer another patient's Folder rather
+than answering it (ITI TF-2 3.51.5: this query needs access control).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import Connection
 
-from profiles.access import DocumentAccess, Verdict, decode_entries, query_patient_ids
+from profiles.access import DocumentAccess, Verdict, decode_entries
 from registry.store import get_associations, patient_ids_of, xml_of
 
 from .results import NOTHING, Found
 
 
-def screen(conn: Connection, found: Found, request: etree._Element, access: DocumentAccess,
+def screen(conn: Connection, found: Found, patient_ids: Sequence[str], access: DocumentAccess,
            context: Mapping[str, Any]) -> tuple[Found, Verdict]:
-    """`found` without what `access` does not allow, and the verdict."""
+    """`found` without what `access` does not allow, and the verdict; `patient_ids` are the
+    patients the request is judged by (see the module docstring)."""
     entries = decode_entries(xml for _, xml in xml_of(conn, found.documents)) if found.documents else []
-    verdict = access.visible(context, entries, query_patient_ids(request))
+    verdict = access.visible(context, entries, patient_ids)
     if verdict.refusal is not None:
         return NOTHING, verdict
     hidden = set(found.documents) - verdict.allowed
     return (_without(conn, found, hidden) if hidden else found), verdict
+
+
+def answered_patients(conn: Connection, found: Found) -> list[str]:
+    """The patients of the Folders `found` holds (ITI-51; see the module docstring)."""
+    return sorted({p for p in patient_ids_of(conn, found.folders).values() if p}) if found.folders else []
 
 
 def _without(conn: Connection, found: Found, hidden: set[str]) -> Found:
@@ -44,4 +56,4 @@ def _without(conn: Connection, found: Found, hidden: set[str]) -> Found:
                  [uuid for uuid in found.associations if uuid in kept_links], patients)
 
 
-__all__ = ["screen"]
+__all__ = ["answered_patients", "screen"]

@@ -1,11 +1,14 @@
 """SQL storage of the Document Registry (ITI TF-2 3.42 Register Document Set-b, 3.18 Registry
-Stored Query): schema, engines, the submission writer and the lookups and query builders.
+Stored Query, ITI-62 Remove Metadata): schema, engines, the submission writer, the removal of
+objects and the lookups and query builders.
 
     engine = open_engine(settings.effective_database_url)
     create_schema(engine)
     with write_transaction(engine) as conn:
         store_submission(conn, [StoredObject(obj, canonical_bytes(obj)) for obj in objects])
         set_status(conn, replaced_uuids, AvailabilityStatus.DEPRECATED)
+    with write_transaction(engine) as conn:
+        remove_objects(conn, entry_uuids)            # every row of them (ITI-62)
 """
 from .engine import open_engine, write_transaction
 from .filters import DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query
@@ -13,6 +16,7 @@ from .reader import (
     AssociationSummary, ObjectSummary, associations_touching, documents_by_lid, find_by_lids,
     find_by_unique_ids, get_associations, get_by_uuids, patient_ids_of, uuids_of, xml_of,
 )
+from .removal import remove_objects
 from .schema import SCHEMA_VERSION, ObjectKind, create_schema, drop_schema
 from .times import sortable_time
 from .writer import StoredObject, set_status, store_submission
@@ -22,6 +26,6 @@ __all__ = [
     "StoredObject", "TimeRange", "associations_touching", "create_schema", "document_query",
     "documents_by_lid", "drop_schema", "find_by_lids", "find_by_unique_ids", "folder_query",
     "get_associations", "get_by_uuids",
-    "open_engine", "patient_ids_of", "set_status", "sortable_time", "store_submission",
+    "open_engine", "patient_ids_of", "remove_objects", "set_status", "sortable_time", "store_submission",
     "submission_set_query", "uuids_of", "write_transaction", "xml_of",
 ]

@@ -1,5 +1,11 @@
 """The converted NIST test plans: `index.json` and each test's `manifest.json`, read into
-plain frozen values. The format is described in the README next to the index."""
+plain frozen values. The format is described in the README next to the index.
+
+`LOST_SYMBOLS` adds the symbols a converted manifest lacks: in the toolkit, 12361 takes its
+patients from the feed tests 15819/15820 (`UseReport … test="15820"`), which the conversion
+dropped; 12364 queries those documents by the same slots ($patient_id1$ = 15820, $patient_id2$ =
+15819), so both tests must name the same patients.
+"""
 from __future__ import annotations
 
 import json
@@ -80,6 +86,13 @@ class IndexEntry:
     steps: int
 
 
+#: (test, step id) → symbols the converted manifest lost (see the module docstring)
+LOST_SYMBOLS: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {
+    ("12361", "multi_doc"): ({"symbol": "$patient_id1$", "from": {"kind": "patient", "slot": "15820"}},),
+    ("12361", "single_doc"): ({"symbol": "$patient_id2$", "from": {"kind": "patient", "slot": "15819"}},),
+}
+
+
 def load_index(nist_dir: Path) -> list[IndexEntry]:
     index = json.loads((nist_dir / "index.json").read_text())
     return [IndexEntry(t["test"], tuple(t.get("groups", ())), int(t.get("steps", 0))) for t in index["tests"]]
@@ -97,14 +110,16 @@ def plan_from_dict(manifest: dict[str, Any], folder: Path) -> TestPlan:
         groups=tuple(manifest.get("groups") or ()),
         preload=bool(manifest.get("preload")),
         sections=tuple(
-            Section(section["name"], tuple(_step(step) for step in section.get("steps") or ()))
+            Section(section["name"], tuple(_step(step, str(manifest["test"])) for step in section.get("steps") or ()))
             for section in manifest.get("sections") or ()
         ),
         folder=folder,
     )
 
 
-def _step(raw: dict[str, Any]) -> Step:
+def _step(raw: dict[str, Any], test: str) -> Step:
+    lost = tuple(s for s in LOST_SYMBOLS.get((test, str(raw["id"])), ())
+                 if s["symbol"] not in {known["symbol"] for known in raw.get("symbols") or ()})
     return Step(
         id=str(raw["id"]),
         element=raw.get("element"),
@@ -119,7 +134,7 @@ def _step(raw: dict[str, Any]) -> Step:
         skip=raw.get("skip"),
         new_patient_id=bool(raw.get("new_patient_id")),
         assign=dict(raw.get("assign") or {}),
-        symbols=tuple(raw.get("symbols") or ()),
+        symbols=(*tuple(raw.get("symbols") or ()), *lost),
         reports=tuple(raw.get("reports") or ()),
         expect=dict(raw.get("expect") or {}),
         wait_ms=raw.get("wait_ms"),

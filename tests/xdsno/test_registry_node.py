@@ -52,7 +52,8 @@ def test_app_serves_registry_actions_and_admin_patients(settings):
     app = build_app(settings)
     status, body = _call(app, "GET", "/health")
     actions = json.loads(body)["actors"]["registry"]["actions"]
-    assert actions == ["urn:ihe:iti:2007:RegisterDocumentSet-b", "urn:ihe:iti:2007:RegistryStoredQuery"]
+    assert actions == ["urn:ihe:iti:2007:RegisterDocumentSet-b", "urn:ihe:iti:2007:RegistryStoredQuery",
+                       "urn:ihe:iti:2009:MultiPatientStoredQuery", "urn:ihe:iti:2010:DeleteDocumentSet"]
     status, body = _call(app, "POST", "/admin/patients", json.dumps({"patients": [PATIENT]}).encode())
     assert status.startswith("200") and json.loads(body) == {"added": [PATIENT]}
     status, body = _call(app, "GET", "/admin/patients")

@@ -2,7 +2,7 @@
 
 PROFILE.md §6: the source logs every access for the citizen — who (name and organisation,
 never the user's national id), saw what, when, why. One entry per audited access to the
-patient (ITI-18/38 queries, ITI-43/39 retrieves, refused ones included), read from the local
+patient (ITI-18/38/51 queries, ITI-43/39 retrieves, refused ones included), read from the local
 audit store:
 
     {"time", "transaction", "access": "query"|"retrieve", "outcome": "success"|"partial"|"denied"|"failed",

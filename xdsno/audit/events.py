@@ -1,7 +1,7 @@
 """Which audit event each audited request is: transaction, DICOM EventID and action code.
 
 The SOAP transactions follow the audit message descriptions of IHE ITI TF-2 (3.18.5.1,
-3.38.5.1, 3.39.5.1, 3.41.5.1, 3.42.5.1, 3.43.5.1; RMD 3.86.5.1) as BALP carries them over
+3.38.5.1, 3.39.5.1, 3.41.5.1, 3.42.5.1, 3.43.5.1, 3.51.5.1; RMD 3.62.5.1, 3.86.5.1) as BALP carries them over
 ("AuditEvent Use in IHE Profiles"): EventID from DICOM (DCM), EventTypeCode the transaction
 (`urn:ihe:event-type-code`, DICOM codeSystemName "IHE Transactions"), action code C R U D E.
 The admin events (known patients, patient blocks, reading the audit log) use the DICOM
@@ -45,11 +45,13 @@ SOAP_EVENTS: dict[str, EventType] = {
         EventType("ITI-41", "Provide and Register Document Set-b", IMPORT, "C"),
     "urn:ihe:iti:2007:RegisterDocumentSet-b": EventType("ITI-42", "Register Document Set-b", IMPORT, "C"),
     "urn:ihe:iti:2007:RetrieveDocumentSet": EventType("ITI-43", "Retrieve Document Set", EXPORT, "R"),
+    "urn:ihe:iti:2009:MultiPatientStoredQuery": EventType("ITI-51", "Multi-Patient Stored Query", QUERY, "E"),
+    "urn:ihe:iti:2010:DeleteDocumentSet": EventType("ITI-62", "Remove Metadata", DELETED, "D"),
     "urn:ihe:iti:2017:RemoveDocuments": EventType("ITI-86", "Remove Documents", DELETED, "D"),
 }
 
 #: kinds of event whose records count as an access to the patient's documents (innsynslogg)
-ACCESS_TRANSACTIONS = frozenset({"ITI-18", "ITI-38", "ITI-39", "ITI-43"})
+ACCESS_TRANSACTIONS = frozenset({"ITI-18", "ITI-38", "ITI-39", "ITI-43", "ITI-51"})
 
 _ADMIN_ACTIONS = {"GET": "R", "HEAD": "R", "POST": "C", "PUT": "U", "PATCH": "U", "DELETE": "D"}
 
