@@ -9,7 +9,8 @@ every SOAP router verifies the wsse:Security assertion and requires it where `xu
 says (xdsno.xua.enforcement). Every SOAP request and admin call leaves one audit record
 (xdsno.audit); `GET /admin/audit` and `GET /innsynslogg` read them. Every `/admin/*` endpoint
 and `/innsynslogg` sits behind the admin guard (xdsno.admin_auth: admin token, client
-certificate, loopback; the citizen's own assertion on /innsynslogg), inside its audit wrapper.
+certificate, loopback; the citizen's own assertion on /innsynslogg), inside its audit wrapper;
+the removals ITI-62 and ITI-86 take the same credentials (xdsno.removal_access).
 Each actor's router is built here and handed the plain values it needs, so
 actors never read settings or import each other (DESIGN.md §2).
 """
@@ -27,6 +28,7 @@ from .admin_auth import guard_admin_mounts
 from .audit.setup import audit_read_apps, install_audit
 from .settings import Settings
 from .validate_http import VALIDATE_PATH, ValidateApp
+from .removal_access import install_removal_guard
 from .xua.enforcement import install_xua
 
 #: Endpoint path of each actor under the server's base URL.
@@ -41,6 +43,7 @@ ENDPOINT_PATHS = {
 def build_app(settings: Settings) -> PathDispatcher:
     routers = {actor: _router_for(actor, settings) for actor in settings.actors}
     install_xua(routers, settings, ENDPOINT_PATHS)
+    install_removal_guard(routers, settings)
     mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
     mounts["/health"] = HealthApp(settings, routers)
     mounts[VALIDATE_PATH] = ValidateApp(settings)
