@@ -44,7 +44,7 @@ def build_registry_router(service: RegistryService, *, max_xml_bytes: int) -> So
     router.register(MULTI_PATIENT_STORED_QUERY,
                     _handler(lambda request: service.multi_patient_query(request.body, request.environ),
                              _query_failure))
-    router.register(DELETE_DOCUMENT_SET, _handler(lambda request: service.remove_metadata(request.body),
+    router.register(DELETE_DOCUMENT_SET, _handler(lambda request: service.remove_metadata(request.body, request.environ),
                                                   _register_failure))
     return router
 

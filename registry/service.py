@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, MutableMapping
 
 from lxml import etree
 from sqlalchemy import Engine
@@ -49,6 +49,7 @@ from registry.ids import assign_ids
 from registry.relationships import documents_to_deprecate
 from registry.removal import removal_issues, requested_removals
 from registry.store import StoredObject, remove_objects, set_status, store_submission, write_transaction
+from registry.store.removal import REMOVED_KEY, removed_summary
 
 log = logging.getLogger(__name__)
 
@@ -176,22 +177,28 @@ class RegistryService:
 
     # --- ITI-62 ----------------------------------------------------------------------------
 
-    def remove_metadata(self, request: etree._Element) -> etree._Element:
+    def remove_metadata(self, request: etree._Element,
+                        context: MutableMapping[str, Any] | None = None) -> etree._Element:
         """rs:RegistryResponse answering an lcm:RemoveObjectsRequest (ITI-62): all named objects
-        removed, or none."""
+        removed, or none. What was removed (a `Removed`: entryUUIDs, patients, DocumentEntry
+        uniqueIds) is left in `context[REMOVED_KEY]` for the audit."""
         ids, issues = requested_removals(request)
         if has_error(issues):
             return registry_response(issues)
-        issues += self._written(lambda: self._remove(ids), "Remove Metadata failed unexpectedly; nothing was removed")
+        issues += self._written(lambda: self._remove(ids, context),
+                                "Remove Metadata failed unexpectedly; nothing was removed")
         return registry_response(issues)
 
-    def _remove(self, ids: list[str]) -> list[Issue]:
+    def _remove(self, ids: list[str], context: MutableMapping[str, Any] | None) -> list[Issue]:
         """Check and remove, in one transaction; _Rejected rolls it back."""
         with write_transaction(self.engine) as conn:
             issues = removal_issues(conn, ids)
             if has_error(issues):
                 raise _Rejected(issues)
+            removed = removed_summary(conn, ids)
             remove_objects(conn, ids)
+        if context is not None:
+            context[REMOVED_KEY] = removed
         return issues
 
     def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:

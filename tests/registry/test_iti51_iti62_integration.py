@@ -126,6 +126,9 @@ def test_remove_metadata_removes_a_submission_all_or_nothing(node):
 
     body, record = call(node, DELETE_DOCUMENT_SET, remove_request(*(ids[name] for name in ALL)))
     assert read_registry_response(body) == (Status.SUCCESS, []) and record.outcome == 0
+    # the audit record names the patient and the DocumentEntries removed (RMD)
+    assert record.patients == (patient,)
+    assert {d.unique_id for d in record.documents} == {e.unique_id for e in submission.document_entries}
     assert read_answer(call(node, MULTI_PATIENT_STORED_QUERY, multi_patient(patient))[0]).ids == []
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from registry.store.removal import REMOVED_KEY, Removed
 from soap.router import ENVIRON_ACTION, ENVIRON_FAULT, ENVIRON_REQUEST, ENVIRON_RESPONSE
 
 from .events import admin_event, soap_event
@@ -137,6 +138,7 @@ class AuditedEndpoint:
         event = soap_event(action)
         facts = message_facts(getattr(request, "body", None), getattr(response, "body", None))
         _add_notes(facts, notes)
+        _add_removed(facts, environ.get(REMOVED_KEY))
         if event.transaction in _RETRIEVES:
             resolve_patients(self.recorder.store, facts)
         policy = policy_note(notes.get("decision"))
@@ -264,6 +266,15 @@ def _add_notes(facts: MessageFacts, notes: dict[str, Any]) -> None:
     for unique_id in notes.get("documents", ()):
         if unique_id not in known:
             facts.documents.append(DocumentRef(str(unique_id)))
+
+
+def _add_removed(facts: MessageFacts, removed: Removed | None) -> None:
+    """ITI-62: the patients and DocumentEntries the registry removed (RMD audit)."""
+    if removed is None:
+        return
+    for patient in removed.patient_ids:
+        facts.add_patient(patient)
+    facts.documents.extend(DocumentRef(unique_id) for unique_id in removed.document_unique_ids)
 
 
 def _with_patient(document: DocumentRef, patient: str) -> DocumentRef:
