@@ -334,3 +334,16 @@ def test_iti41_and_iti42_columns_differ_only_in_what_the_repository_sets(table):
         rows = table.rows.get(kind, {})
         columns = [table.columns.index("xds_ds"), table.columns.index("xds_dr")]
         assert all(codes[columns[0]] == codes[columns[1]] for codes in rows.values())
+
+
+@pytest.mark.parametrize("profile", ["ihe", "norway"])
+@pytest.mark.parametrize("strict", [True, False])
+def test_deployment_registry_judges_like_its_repository(tmp_path, profile, strict):
+    """The composition root gives both actors one rule set, so the judgement is taken over."""
+    from xdsno.registry_node import registry_service
+    from xdsno.repository_node import repository_service
+    from xdsno.settings import load_settings
+
+    settings = load_settings(environ={}, overrides={"data_dir": tmp_path, "profile": profile, "strict": strict})
+    config = repository_service(settings).config
+    assert registry_service(settings).judges_like(config.profile, config.context(["Document01"]))
