@@ -26,8 +26,9 @@ its own optionality column. The two columns differ only in hash, size and reposi
 (O in ITI-41, R in ITI-42, ITI TF-3 Table 4.3.1-3) — exactly what the repository sets here, to
 a SHA-1, a byte count and its own repositoryUniqueId (an OID, ITI TF-3 4.2.3.2; else no
 judgement is handed over). So metadata without any issue in ITI-41 has none in ITI-42 either,
-and the registry need not run the rules again; any issue, even a warning, sends the
-SubmitObjectsRequest as before, and the registry judges it itself.
+and the registry need not run the rules again (nor decode: the codec round-trips, so the model
+is what it would have decoded); any issue, even a warning, sends the SubmitObjectsRequest as
+before, and the registry judges it itself.
 """
 from __future__ import annotations
 
