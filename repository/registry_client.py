@@ -17,8 +17,9 @@ implementations (DESIGN.md §2, actors never import each other):
   neither decodes the metadata again nor, when `judged` names its own rule set, re-runs the
   profile rules the repository ran (registry.service).
 
-`send_submission(client, submission, judged)` is what the repository calls: the model to a
-client that takes one, else its lcm:SubmitObjectsRequest to `register`.
+`send_submission(client, submission, judged)` is what the repository calls for a submission
+it found clean (repository.provide): the model to a client that takes one, else its
+lcm:SubmitObjectsRequest to `register`.
 
 Either way the caller always gets an rs:RegistryResponse element, never an exception.
 """
