@@ -12,6 +12,13 @@ their original's Folders) and the deprecations the replacements cause
 (`registry.relationships`). Any error answers Failure and stores nothing; every issue
 found at the stage that failed is reported; warnings travel with a Success.
 
+`register_submission(submission, judged)` is the same ITI-42 for a co-located actor that has
+already decoded the metadata (the repository's ITI-41, ITI TF-2 3.41.4.1.3): no second
+decode. When `judged` — the (profile, context) under which the caller found the submission
+free of any issue — is this registry's own rule set with its own options (`judges_like`: only
+the transaction and the attached documents differ), the profile rules do not run again; the
+registry-state checks and everything after them always do.
+
 `query(request, context)` (ITI-18) and `multi_patient_query(request, context)` (ITI-51) differ
 in the stored queries they accept (each answers the other's with XDSUnknownStoredQuery) and in
 XDSResultNotSinglePatient, which only ITI-18 answers; both screen their answer through the `DocumentAccess` the composition root
@@ -19,7 +26,7 @@ gave (profiles.access; registry.queries.screening) when a request context — th
 request's environ — comes with it; an in-process caller passing no context is answered
 unscreened (a co-located actor screening for itself).
 
-`remove_metadata(request)` (ITI-62) reads the entryUUIDs of the lcm:RemoveObjectsRequest
+`remove_metadata(request, context)` (ITI-62) reads the entryUUIDs of the lcm:RemoveObjectsRequest
 (`registry.removal`) and, in ONE write transaction, checks that removing them leaves the
 registry consistent and removes every row of them (`registry.store.remove_objects`). Any
 error answers Failure and removes nothing.
@@ -101,7 +108,25 @@ class RegistryService:
                 ErrorCode.REGISTRY_ERROR,
                 f"Register Document Set-b expects lcm:SubmitObjectsRequest in the SOAP Body, found {request.tag}")])
         submission, issues = decode_submit_objects_request(request)
-        issues += self.profile.validate(submission, self.context)
+        return self._register(submission, issues + self.profile.validate(submission, self.context))
+
+    def register_submission(self, submission: Submission,
+                            judged: tuple[Profile, ValidationContext] | None = None) -> etree._Element:
+        """rs:RegistryResponse for an already decoded SubmitObjectsRequest (ITI-42 in-process).
+        `judged`: the profile and context that found no issue at all in `submission`; when they
+        judge like this registry, its profile rules are not run a second time."""
+        if judged is not None and self.judges_like(*judged):
+            return self._register(submission, [])
+        return self._register(submission, self.profile.validate(submission, self.context))
+
+    def judges_like(self, profile: Profile, context: ValidationContext) -> bool:
+        """`profile` under `context` is this registry's rule set with its options (strictness,
+        patient domains, extras); the transaction and the attached documents may differ."""
+        own = self.context
+        return profile == self.profile and context.with_changes(
+            transaction=own.transaction, documents_attached=own.documents_attached) == own
+
+    def _register(self, submission: Submission, issues: list[Issue]) -> etree._Element:
         if has_error(issues):
             return registry_response(issues)
         issues += self._written(lambda: self._store(submission),

@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -51,6 +52,14 @@ repository_document = Table(
     Column("repository_unique_id", String(256), nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
+
+
+#: built once: SQLAlchemy then finds their compiled form by cache key, not by building them again
+_SELECT_BY_IDS = select(repository_document).where(
+    repository_document.c.document_unique_id.in_(bindparam("ids", expanding=True)))
+_DELETE_BY_IDS = delete(repository_document).where(
+    repository_document.c.document_unique_id.in_(bindparam("ids", expanding=True)))
+_INSERT = repository_document.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +95,7 @@ class DocumentIndex:
         found: dict[str, StoredDocument] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(sorted(set(unique_ids))):
-                rows = conn.execute(select(repository_document)
-                                    .where(repository_document.c.document_unique_id.in_(chunk)))
+                rows = conn.execute(_SELECT_BY_IDS, {"ids": chunk})
                 found.update((row.document_unique_id, _document(row)) for row in rows)
         return found
 
@@ -99,7 +107,7 @@ class DocumentIndex:
             return
         try:
             with self.engine.begin() as conn:
-                conn.execute(repository_document.insert(), rows)
+                conn.execute(_INSERT, rows)
         except IntegrityError as exc:
             raise DuplicateDocument(str(exc.orig)) from None
 
@@ -107,8 +115,7 @@ class DocumentIndex:
         """Remove the rows of those uniqueIds (absent ones are no error)."""
         with self.engine.begin() as conn:
             for chunk in _chunks(sorted(set(unique_ids))):
-                conn.execute(delete(repository_document)
-                             .where(repository_document.c.document_unique_id.in_(chunk)))
+                conn.execute(_DELETE_BY_IDS, {"ids": chunk})
 
     def count(self) -> int:
         with self.engine.connect() as conn:

@@ -13,9 +13,22 @@ One submission, all or nothing (DESIGN.md §3):
 4. a uniqueId already in this repository with other content is XDSNonIdenticalHash (or
    XDSNonIdenticalSize); with identical content the stored copy is kept and the registry decides;
 5. hash, size and repositoryUniqueId are set on each DocumentEntry ("adding/replacing"),
-   index rows are added and the SubmitObjectsRequest is sent to the registry (ITI-42);
+   index rows are added and the submission is sent to the registry (ITI-42,
+   repository.registry_client.send_submission): a co-located registry takes the decoded model;
+   when nothing at all was found so far, it is told the rule set and context that judged it
+   (see "One judgement" below);
 6. if the registry answers Failure — or anything fails after a blob was written — the rows
    and every blob of this request are removed, and the answer is Failure with the errors.
+
+One judgement: ITI-42 judges the completed metadata by the same rules as ITI-41 (the same
+profile, strictness, patient domains and extras, which the registry checks: judges_like), in
+its own optionality column. The two columns differ only in hash, size and repositoryUniqueId
+(O in ITI-41, R in ITI-42, ITI TF-3 Table 4.3.1-3) — exactly what the repository sets here, to
+a SHA-1, a byte count and its own repositoryUniqueId (an OID, ITI TF-3 4.2.3.2; else no
+judgement is handed over). So metadata without any issue in ITI-41 has none in ITI-42 either,
+and the registry need not run the rules again (nor decode: the codec round-trips, so the model
+is what it would have decoded); any issue, even a warning, sends the SubmitObjectsRequest as
+before, and the registry judges it itself.
 """
 from __future__ import annotations
 
@@ -29,12 +42,14 @@ from lxml import etree
 
 from profiles.ebrim import decode_provide_and_register, encode_submit_objects_request
 from profiles.errors import ErrorCode, Issue, Status
+from profiles.hl7v2 import is_oid
 from profiles.model import DocumentEntry, Submission
 from profiles.responses import read_registry_response, registry_response
 from profiles.rules import Profile, Transaction, ValidationContext
 
 from .documents import IncomingDocument, InvalidContent, store_base64, store_stream
 from .index import DocumentIndex, DuplicateDocument, StoredDocument
+from .registry_client import Judgement, send_submission
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +84,8 @@ class ProvideAndRegister:
         self._config = config
         present = [name for name in PAIRING_RULES if name in config.profile]
         self._profile = config.profile.drop(*present) if present else config.profile
+        #: whether a clean ITI-41 judgement holds for ITI-42 too (module docstring)
+        self._hands_over_judgement = is_oid(config.repository_unique_id)
 
     def __call__(self, request) -> etree._Element:
         """`request` has `body` (xdsb:ProvideAndRegisterDocumentSetRequest), `attachments` and
@@ -89,17 +106,19 @@ class ProvideAndRegister:
         issues = [_as_repository_issue(issue) for issue in issues]
         issues += job.store_documents(request, elements)
         issues += _pairing_issues(submission, elements)
-        issues += self._profile.validate(submission, self._config.context(elements))
+        context = self._config.context(elements)
+        issues += self._profile.validate(submission, context)
         issues += _content_issues(submission.document_entries, job.documents, issues)
         existing = self._index.get_many(_unique_ids(submission, job.documents))
         issues += _conflict_issues(submission.document_entries, job.documents, existing)
         if any(issue.is_error for issue in issues):
             job.undo()
             return registry_response(issues, status=Status.FAILURE)
-        return self._register(submission, job, existing, issues)
+        judged = (self._config.profile, context) if self._hands_over_judgement and not issues else None
+        return self._register(submission, job, existing, issues, judged)
 
     def _register(self, submission: Submission, job: _Job, existing: dict[str, StoredDocument],
-                  issues: list[Issue]) -> etree._Element:
+                  issues: list[Issue], judged: Judgement | None) -> etree._Element:
         repository_id = self._config.repository_unique_id
         submission = _with_repository_attributes(submission, job.documents, repository_id)
         rows = [_row(entry, job.documents[entry.id], repository_id)
@@ -111,13 +130,19 @@ class ProvideAndRegister:
             return registry_response(issues + [Issue(
                 ErrorCode.REPOSITORY_ERROR, "a document uniqueId of this submission was stored by another "
                 "submission at the same time; nothing was stored")], status=Status.FAILURE)
-        status, registry_issues = read_registry_response(
-            self._registry.register(encode_submit_objects_request(submission)))
+        status, registry_issues = read_registry_response(self._send(submission, judged))
         if status is Status.FAILURE:
             job.undo()
             return registry_response(issues + registry_issues, status=Status.FAILURE)
         job.keep({row.blob_key for row in rows})
         return registry_response(issues + registry_issues, status=status)
+
+    def _send(self, submission: Submission, judged: Judgement | None) -> etree._Element:
+        """The model when nothing was found (a co-located registry need not decode it again),
+        else the SubmitObjectsRequest, so that the registry judges and answers as it always did."""
+        if judged is None:
+            return self._registry.register(encode_submit_objects_request(submission))
+        return send_submission(self._registry, submission, judged)
 
 
 class _Job:

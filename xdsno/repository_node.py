@@ -6,7 +6,9 @@
   `data_dir/repository.sqlite3` (see repository.index for why);
 - registry: `registry_url` when set (ITI-42 over SOAP; https with the node's client certificate,
   xdsno.tls); else the co-located registry
-  in-process when the registry actor runs on this node; else the node cannot start;
+  in-process when the registry actor runs on this node, taking the decoded submission itself
+  (RegistryService.register_submission: no second decode, no second run of the same rules);
+  else the node cannot start;
 - repositoryUniqueId, profile (with its extras), strict and patient domains from the settings;
 - ITI-43 screened by the access policy (xdsno.policy_node, channel "repository").
 
@@ -82,7 +84,8 @@ def registry_client(settings: Settings) -> RegistryClient:
                             "or set registry_url")
     from .registry_node import registry_service
 
-    return InProcessRegistryClient(registry_service(settings).register)
+    registry = registry_service(settings)
+    return InProcessRegistryClient(registry.register, registry.register_submission)
 
 
 def _build(settings: Settings) -> RepositoryService:

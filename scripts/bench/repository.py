@@ -25,7 +25,8 @@ sink that only counts the bytes, so neither side holds a document whole.
         vs  the same number of raw writes; and (no aim, for insight) vs raw writes each followed
         by an ITI-42 of the same metadata to the node's registry: per document, ITI-41 does
         the metadata work of ITI-42 (decode, profile rules, registry checks, one transaction)
-        on top of storing the bytes;
+        on top of storing the bytes — once: the co-located registry takes the decoded model
+        and, the rules being its own, runs only its registry checks and the transaction;
   peak RSS: the server's VmHWM (/proc/PID/status, reset by writing 5 to /proc/PID/clear_refs,
         else VmRSS sampled every 10 ms) while one --big-mib document (generated on disk,
         streamed from the file, retrieved into the counting sink and its SHA-1 checked) goes

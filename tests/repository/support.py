@@ -157,7 +157,8 @@ def refusing_registry() -> FakeRegistry:
 
 
 def real_registry(directory: Path, *, known_patients_only: bool = False):
-    """A RegistryService (IHE profile) on a fresh SQLite file, and its in-process client."""
+    """A RegistryService (IHE profile) on a fresh SQLite file, and its in-process client (taking
+    the decoded submission, as the composition root wires it)."""
     from registry.service import RegistryService
     from registry.store import create_schema, open_engine
 
@@ -165,7 +166,7 @@ def real_registry(directory: Path, *, known_patients_only: bool = False):
     create_schema(engine)
     service = RegistryService(engine, load_profile("ihe"), patient_domains=(SAMPLE_DOMAIN,),
                               known_patients_only=known_patients_only)
-    return service, InProcessRegistryClient(service.register)
+    return service, InProcessRegistryClient(service.register, service.register_submission)
 
 
 @dataclass
