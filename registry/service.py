@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from lxml import etree
 from sqlalchemy import Engine
@@ -40,6 +40,9 @@ from registry.folders import existing_folders_gaining_members, replacement_membe
 from registry.ids import assign_ids
 from registry.relationships import documents_to_deprecate
 from registry.store import StoredObject, set_status, store_submission, write_transaction
+
+if TYPE_CHECKING:
+    from registry.queries import QueryAnswer
 
 log = logging.getLogger(__name__)
 
@@ -132,22 +135,35 @@ class RegistryService:
     def query(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> etree._Element:
         """query:AdhocQueryResponse answering a query:AdhocQueryRequest (ITI-18), screened by the
         document access policy in `context` (the request's environ) when both are present."""
+        from registry import queries
+
+        return self._query(request, context, queries.answer_stored_query, lambda element: element)
+
+    def query_answer(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> QueryAnswer:
+        """`query`'s answer as a registry.queries.QueryAnswer: the stored XML of LeafClass
+        objects still bytes, for splicing into the SOAP response unparsed."""
+        from registry.queries import QueryAnswer, answer_query
+
+        return self._query(request, context, answer_query, QueryAnswer)
+
+    def _query(self, request: etree._Element, context: Mapping[str, Any] | None, answer: Callable, wrap: Callable):
         if request.tag != ADHOC_QUERY_REQUEST:
-            return adhoc_query_response([Issue(
+            return wrap(adhoc_query_response([Issue(
                 ErrorCode.REGISTRY_ERROR,
                 f"Registry Stored Query expects query:AdhocQueryRequest in the SOAP Body, found {request.tag}")],
-                [], status=Status.FAILURE)
+                [], status=Status.FAILURE))
         try:
-            from registry.queries import QueryOptions, answer_stored_query
+            from registry.queries import QueryOptions
 
             options = QueryOptions(result_limit=self.query_result_limit, home_community_id=self.home_community_id)
             access = self._access_for(context)
             screening = {} if access is None else {"access": access, "context": context}
             with self.engine.connect() as conn:
-                return answer_stored_query(conn, request, options, **screening)
+                return answer(conn, request, options, **screening)
         except Exception:
             log.exception("Registry Stored Query failed unexpectedly")
-            return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
+            return wrap(adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [],
+                                             status=Status.FAILURE))
 
     def _access_for(self, context: Mapping[str, Any] | None) -> DocumentAccess | None:
         access = self.document_access

@@ -42,6 +42,20 @@ class ObjectSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredXml:
+    """One stored object's canonical ebRIM XML and the indexed columns an answer names it by
+    (repository_unique_id: DocumentEntries only)."""
+
+    entry_uuid: str
+    kind: ObjectKind
+    xml: bytes
+    unique_id: str | None
+    patient_id: str | None
+    home: str | None
+    repository_unique_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AssociationSummary:
     """One stored Association."""
 
@@ -165,6 +179,37 @@ def xml_of(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, bytes]]:
     return [(row.entry_uuid, bytes(row.xml)) for row in rows]
 
 
+def _stored_xml_columns() -> tuple:
+    ro = registry_object
+    return (ro.c.entry_uuid, ro.c.kind, ro.c.xml, ro.c.unique_id, ro.c.patient_id, ro.c.home,
+            document_entry.c.repository_unique_id)
+
+
+def _stored_xml(row: Row) -> StoredXml:
+    return StoredXml(row.entry_uuid, ObjectKind(row.kind), bytes(row.xml), row.unique_id, row.patient_id,
+                     row.home, row.repository_unique_id)
+
+
+def stored_xml(conn: Connection, uuids: Iterable[str]) -> list[StoredXml]:
+    """The XML and naming columns of the stored objects among `uuids`, in insert order."""
+    ro, de = registry_object, document_entry
+    rows: list[Row] = []
+    chunks = list(_chunks(uuids))
+    for chunk in chunks:
+        rows += conn.execute(select(*_stored_xml_columns(), *_ORDER)
+                             .select_from(ro.outerjoin(de, de.c.entry_uuid == ro.c.entry_uuid))
+                             .where(ro.c.entry_uuid.in_(chunk)).order_by(*_ORDER)).all()
+    if len(chunks) > 1:
+        rows.sort(key=lambda r: (r.submission_id, r.position))
+    return [_stored_xml(row) for row in rows]
+
+
+def documents_with_xml(conn: Connection, query: Select) -> list[StoredXml]:
+    """Run a `document_query` SELECT, reading each DocumentEntry's XML in the same statement."""
+    columns = _stored_xml_columns()
+    return [_stored_xml(row) for row in conn.execute(query.with_only_columns(*columns))]
+
+
 def patient_ids_of(conn: Connection, uuids: Iterable[str]) -> dict[str, str | None]:
     """entryUUID → patient id of the stored objects among `uuids` (None for associations)."""
     ro = registry_object
@@ -181,7 +226,8 @@ def uuids_of(conn: Connection, query: Select) -> list[str]:
 
 
 __all__ = [
-    "CHUNK", "AssociationSummary", "ObjectSummary", "associations_touching", "documents_by_lid",
+    "CHUNK", "AssociationSummary", "ObjectSummary", "StoredXml", "associations_touching", "documents_by_lid",
+    "documents_with_xml", "stored_xml",
     "find_by_lids", "find_by_unique_ids", "get_associations", "get_by_uuids", "patient_ids_of", "uuids_of", "xml_of",
     # re-exported from registry.store.filters for the stored-query module
     "CodeList", "DocumentCriteria", "TimeRange", "document_query", "folder_query",
