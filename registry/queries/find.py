@@ -23,8 +23,7 @@ from sqlalchemy import Connection
 
 from profiles.vocabulary import ObjectType
 from registry.store import (
-    DocumentCriteria, TimeRange, document_query, documents_with_xml, folder_query, submission_set_query,
-    uuids_of,
+    DocumentCriteria, TimeRange, document_uuids, documents_with_xml, folder_query, submission_set_query, uuids_of,
 )
 
 from .request import StoredQuery
@@ -76,8 +75,8 @@ def find_documents(conn: Connection, query: StoredQuery, limit: int) -> Found:
     """FindDocuments, FindDocumentsByReferenceId and FindDocumentsForMultiplePatients."""
     patients = _patients(query, DE + "PatientId")
     criteria = document_criteria(query, patient_ids=patients, limit=limit + 1)
-    stored = documents_with_xml(conn, document_query(criteria)) if query.leaf_class else None
-    found = [obj.entry_uuid for obj in stored] if stored is not None else uuids_of(conn, document_query(criteria))
+    stored = documents_with_xml(conn, criteria) if query.leaf_class else None
+    found = [obj.entry_uuid for obj in stored] if stored is not None else document_uuids(conn, criteria)
     return Found(documents=found, patient_ids=frozenset(patients or ()) if found else frozenset(), stored=stored)
 
 

@@ -42,9 +42,8 @@ from .request import StoredQuery
 
 _OBJECT_REF = f"{{{RIM}}}ObjectRef"
 _OBJECT_LIST = f"{{{RIM}}}RegistryObjectList"
-_EXTERNAL_ID = f"{{{RIM}}}ExternalIdentifier"
-_TAGS = {ObjectKind.DOCUMENT_ENTRY: f"{{{RIM}}}ExtrinsicObject", ObjectKind.SUBMISSION_SET: f"{{{RIM}}}RegistryPackage",
-         ObjectKind.FOLDER: f"{{{RIM}}}RegistryPackage", ObjectKind.ASSOCIATION: f"{{{RIM}}}Association"}
+_TAGS = {ObjectKind.SUBMISSION_SET: "RegistryPackage", ObjectKind.FOLDER: "RegistryPackage",
+         ObjectKind.ASSOCIATION: "Association"}
 _HOME = re.compile(rb' home="[^"]*"')
 
 
@@ -118,27 +117,40 @@ def _failure(code: ErrorCode, context: str, warnings: Sequence[Issue]) -> QueryA
 def _leaf_class(uuids: list[str], stored: Sequence[StoredXml], home: str | None,
                 warnings: Sequence[Issue]) -> QueryAnswer:
     by_uuid = {obj.entry_uuid: obj for obj in stored}
-    response = adhoc_query_response(warnings, [], status=Status.SUCCESS)
-    object_list = response.find(_OBJECT_LIST)
-    spliced = {}
-    for obj in (by_uuid[u] for u in uuids if u in by_uuid):
-        spliced[stand_in(object_list, obj, home)] = with_home(obj.xml, home) if home else obj.xml
-    return QueryAnswer(response, spliced)
+    objects = [by_uuid[u] for u in uuids if u in by_uuid]
+    # the stand-ins are parsed in one go: cheaper than building them element by element
+    response = adhoc_query_response(warnings, [stand_in(obj, home) for obj in objects], status=Status.SUCCESS)
+    stand_ins = response.find(_OBJECT_LIST)
+    return QueryAnswer(response, {element: with_home(obj.xml, home) if home else obj.xml
+                                  for element, obj in zip(stand_ins, objects)})
 
 
-def stand_in(parent: etree._Element, obj: StoredXml, home: str | None) -> etree._Element:
-    """The element standing for `obj` in the answer's tree: its id and home, and for a
-    DocumentEntry what an audit record names it by (ITI TF-2 3.18.5.1.2)."""
-    element = etree.SubElement(parent, _TAGS[obj.kind], id=obj.entry_uuid)
-    if home or obj.home:
-        element.set("home", home or obj.home)
+_DOCUMENT_STAND_IN = (
+    '<rim:ExtrinsicObject id="{id}"{home}><rim:Slot name="repositoryUniqueId"><rim:ValueList><rim:Value>{repository}'
+    '</rim:Value></rim:ValueList></rim:Slot><rim:ExternalIdentifier identificationScheme="'
+    + DocumentEntryScheme.PATIENT_ID + '" value="{patient}"/><rim:ExternalIdentifier identificationScheme="'
+    + DocumentEntryScheme.UNIQUE_ID + '" value="{unique_id}"/></rim:ExtrinsicObject>')
+_STAND_IN = '<rim:{tag} id="{id}"{home}/>'
+
+
+def stand_in(obj: StoredXml, home: str | None) -> bytes:
+    """The element standing for `obj` in the answer's tree (the `rim` prefix bound by its
+    parent): its id and home, and for a DocumentEntry what an audit record names it by (ITI
+    TF-2 3.18.5.1.2: uniqueId, patientId, repositoryUniqueId)."""
+    home = home or obj.home
+    home_attribute = f' home="{_escaped(home)}"' if home else ""
     if obj.kind is ObjectKind.DOCUMENT_ENTRY:
-        etree.SubElement(etree.SubElement(etree.SubElement(element, f"{{{RIM}}}Slot", name="repositoryUniqueId"),
-                                          f"{{{RIM}}}ValueList"), f"{{{RIM}}}Value").text = obj.repository_unique_id
-        for scheme, value in ((DocumentEntryScheme.PATIENT_ID, obj.patient_id),
-                              (DocumentEntryScheme.UNIQUE_ID, obj.unique_id)):
-            etree.SubElement(element, _EXTERNAL_ID, identificationScheme=scheme, value=value or "")
-    return element
+        return _DOCUMENT_STAND_IN.format(
+            id=_escaped(obj.entry_uuid), home=home_attribute, repository=_escaped(obj.repository_unique_id),
+            patient=_escaped(obj.patient_id), unique_id=_escaped(obj.unique_id)).encode()
+    return _STAND_IN.format(tag=_TAGS[obj.kind], id=_escaped(obj.entry_uuid), home=home_attribute).encode()
+
+
+def _escaped(value: str | None) -> str:
+    """`value` as XML attribute or element text (quoted with `"`)."""
+    if not value:
+        return ""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def with_home(xml: bytes, home: str) -> bytes:

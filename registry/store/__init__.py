@@ -10,7 +10,7 @@ Stored Query): schema, engines, the submission writer and the lookups and query 
 from .engine import open_engine, write_transaction
 from .filters import DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query
 from .reader import (
-    AssociationSummary, ObjectSummary, StoredXml, associations_touching, documents_by_lid,
+    AssociationSummary, ObjectSummary, StoredXml, associations_touching, document_uuids, documents_by_lid,
     documents_with_xml, find_by_lids, find_by_unique_ids, get_associations, get_by_uuids, patient_ids_of,
     stored_xml, uuids_of, xml_of,
 )
@@ -21,7 +21,7 @@ from .writer import StoredObject, set_status, store_submission
 __all__ = [
     "AssociationSummary", "DocumentCriteria", "ObjectKind", "ObjectSummary", "SCHEMA_VERSION",
     "StoredObject", "StoredXml", "TimeRange", "associations_touching", "create_schema", "document_query",
-    "documents_by_lid", "documents_with_xml", "drop_schema", "find_by_lids", "find_by_unique_ids", "folder_query",
+    "document_uuids", "documents_by_lid", "documents_with_xml", "drop_schema", "find_by_lids", "find_by_unique_ids", "folder_query",
     "get_associations", "get_by_uuids",
     "open_engine", "patient_ids_of", "set_status", "sortable_time", "store_submission", "stored_xml",
     "submission_set_query", "uuids_of", "write_transaction", "xml_of",

@@ -42,6 +42,7 @@ _ADHOC_QUERY = f"{{{RIM}}}AdhocQuery"
 _DOCUMENT_REQUEST = f"{{{XDSB}}}DocumentRequest"
 _DOCUMENT_RESPONSE = f"{{{XDSB}}}DocumentResponse"
 _REGISTRY_ERROR = f"{{{RS}}}RegistryErrorList/{{{RS}}}RegistryError"
+_ENTRY_SCHEMES = {DocumentEntryScheme.UNIQUE_ID.value: "unique_id", DocumentEntryScheme.PATIENT_ID.value: "patient"}
 _RETRIEVE_REQUESTS = (f"{{{XDSB}}}RetrieveDocumentSetRequest", f"{{{RMD}}}RemoveDocumentsRequest")
 
 
@@ -133,18 +134,24 @@ def _read_query_results(body: etree._Element, facts: MessageFacts) -> None:
     if object_list is None:
         return
     for entry in object_list.iterchildren(_EXTRINSIC):
-        document = _with(_entry(entry), returned=True)
+        document = _entry(entry, returned=True)
         facts.documents.append(document)
         facts.add_patient(document.patient_id)
 
 
-def _entry(entry: etree._Element) -> DocumentRef:
-    return DocumentRef(
-        unique_id=_external_id(entry, DocumentEntryScheme.UNIQUE_ID),
-        repository_unique_id=_slot_value(entry, "repositoryUniqueId"),
-        home_community_id=entry.get("home", ""),
-        patient_id=_external_id(entry, DocumentEntryScheme.PATIENT_ID),
-    )
+def _entry(entry: etree._Element, returned: bool | None = None) -> DocumentRef:
+    # one pass over the children: an answer names up to a thousand entries
+    found: dict[str, str] = {}
+    for child in entry:
+        if child.tag == _EXTERNAL_ID:
+            key = _ENTRY_SCHEMES.get(child.get("identificationScheme"))
+            if key and key not in found:
+                found[key] = (child.get("value") or "").strip()
+        elif child.tag == _SLOT and child.get("name") == "repositoryUniqueId" and "repository" not in found:
+            found["repository"] = (child.findtext(_VALUES) or "").strip()
+    return DocumentRef(unique_id=found.get("unique_id", ""), repository_unique_id=found.get("repository", ""),
+                       home_community_id=entry.get("home", ""), patient_id=found.get("patient", ""),
+                       returned=returned)
 
 
 def _requested(request: etree._Element) -> DocumentRef:
@@ -158,13 +165,6 @@ def _external_id(owner: etree._Element, scheme: str) -> str:
     for identifier in owner.iterchildren(_EXTERNAL_ID):
         if identifier.get("identificationScheme") == scheme:
             return (identifier.get("value") or "").strip()
-    return ""
-
-
-def _slot_value(owner: etree._Element, name: str) -> str:
-    for slot in owner.iterchildren(_SLOT):
-        if slot.get("name") == name:
-            return (slot.findtext(_VALUES) or "").strip()
     return ""
 
 
