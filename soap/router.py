@@ -16,7 +16,8 @@ same passes in the same order:
   8. dispatch on wsa:Action (unknown → wsa:ActionNotSupported);
   9. the before-dispatch hooks, in the order added: each may look at the SoapRequest, put
      what it learnt into `request.environ`, or raise a SoapFault (e.g. a WS-Security layer);
- 10. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came.
+ 10. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came; its
+     `spliced` stand-ins written as their pre-serialised bytes (soap.splice).
 
 A SoapFault from any pass is answered as an env:Fault; XmlRejected and MtomError become
 Sender faults; any other exception a Receiver fault whose traceback goes only to the log.

@@ -36,7 +36,9 @@ _EXTRINSIC = f"{{{RIM}}}ExtrinsicObject"
 _PACKAGE = f"{{{RIM}}}RegistryPackage"
 _EXTERNAL_ID = f"{{{RIM}}}ExternalIdentifier"
 _SLOT = f"{{{RIM}}}Slot"
-_VALUES = f"{{{RIM}}}ValueList/{{{RIM}}}Value"
+_VALUE_LIST = f"{{{RIM}}}ValueList"
+_VALUE = f"{{{RIM}}}Value"
+_VALUES = f"{_VALUE_LIST}/{_VALUE}"
 _SUBMIT = f"{{{LCM}}}SubmitObjectsRequest"
 _ADHOC_QUERY = f"{{{RIM}}}AdhocQuery"
 _DOCUMENT_REQUEST = f"{{{XDSB}}}DocumentRequest"
@@ -148,10 +150,18 @@ def _entry(entry: etree._Element, returned: bool | None = None) -> DocumentRef:
             if key and key not in found:
                 found[key] = (child.get("value") or "").strip()
         elif child.tag == _SLOT and child.get("name") == "repositoryUniqueId" and "repository" not in found:
-            found["repository"] = (child.findtext(_VALUES) or "").strip()
+            found["repository"] = _first_value(child)
     return DocumentRef(unique_id=found.get("unique_id", ""), repository_unique_id=found.get("repository", ""),
                        home_community_id=entry.get("home", ""), patient_id=found.get("patient", ""),
                        returned=returned)
+
+
+def _first_value(slot: etree._Element) -> str:
+    # what slot.findtext(_VALUES) finds, without compiling the path each time
+    for value_list in slot.iterchildren(_VALUE_LIST):
+        for value in value_list.iterchildren(_VALUE):
+            return (value.text or "").strip()
+    return ""
 
 
 def _requested(request: etree._Element) -> DocumentRef:
