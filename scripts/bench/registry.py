@@ -2,7 +2,7 @@
 
 Run by hand, not a test:
     python scripts/bench/registry.py --db sqlite|postgresql|both [--entries 1000000] [--seconds 10]
-        [--parts iti42,query,iti18]
+        [--parts iti42,query,iti18] [--work-dir DIR [--reuse]]
 
 In one run per database (SQLite files in a temporary folder; PostgreSQL on --postgresql-url,
 else a throwaway cluster started with scripts/ci/postgres.sh on port 25450 and stopped at the
@@ -279,12 +279,22 @@ def _loader_pragmas(dbapi_connection, _record) -> None:
 
 
 def fill(url: str, loader: BulkLoader, entries: int, label: str,
-         minutes: float = float("inf")) -> tuple[list[str], int]:
+         minutes: float = float("inf"), reuse: bool = False) -> tuple[list[str], int]:
     """Load `entries` DocumentEntries (20 per patient), or what `minutes` allow; return the
     TARGETS patients spread among them (those loaded) and the DocumentEntries stored. The loader
-    has an engine of its own: its SQLite settings stay out of the registry's."""
+    has an engine of its own: its SQLite settings stay out of the registry's. With `reuse`, a
+    database holding DocumentEntries already (an earlier run's --work-dir) is measured as it is."""
     engine = loader_engine(url)
     try:
+        if reuse:
+            with engine.connect() as conn:
+                stored = conn.execute(select(func.count()).select_from(document_entry)).scalar_one()
+                names = [patient(f"BENCH-T{k:02d}") for k in range(TARGETS)]
+                present = set(conn.execute(select(registry_object.c.patient_id).distinct()
+                                           .where(registry_object.c.patient_id.in_(names))).scalars())
+            if stored:
+                print(f"  {label}: {stored:,} DocumentEntries there already (--reuse)")
+                return [name for name in names if name in present], stored
         return _fill(engine, loader, entries, label, minutes)
     finally:
         engine.dispose()
@@ -614,9 +624,10 @@ def run_database(kind: str, args, work: Path) -> list[tuple]:
                 if "iti42" in parts else []
             if parts & {"query", "iti18"}:
                 loader = BulkLoader()
-                targets, _ = fill(urls["small"], loader, SMALL, "small")
+                targets, _ = fill(urls["small"], loader, SMALL, "small", reuse=args.reuse)
                 targets = {"small": targets}
-                targets["big"], entries = fill(urls["big"], loader, args.entries, "big", args.load_minutes)
+                targets["big"], entries = fill(urls["big"], loader, args.entries, "big", args.load_minutes,
+                                               reuse=args.reuse)
             if "query" in parts:
                 rows += query_part(engines["small"], engines["big"], targets["small"], targets["big"],
                                    entries, args.seconds, args.rounds)
@@ -647,6 +658,8 @@ def main() -> None:
                         help="comma-separated: iti42 (1), query (2, in-process FindDocuments), iti18 (3, over HTTP)")
     parser.add_argument("--load-minutes", type=float, default=120.0,
                         help="stop loading the big database after this long and measure what is there")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --work-dir (SQLite): measure the databases an earlier run loaded there")
     parser.add_argument("--postgresql-url", help="server to create the databases on (default: own cluster)")
     parser.add_argument("--work-dir", help="folder for SQLite files, logs, the cluster (default: temporary)")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)

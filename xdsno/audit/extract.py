@@ -144,12 +144,13 @@ def _read_query_results(body: etree._Element, facts: MessageFacts) -> None:
 def _entry(entry: etree._Element, returned: bool | None = None) -> DocumentRef:
     # one pass over the children: an answer names up to a thousand entries
     found: dict[str, str] = {}
-    for child in entry:
-        if child.tag == _EXTERNAL_ID:
-            key = _ENTRY_SCHEMES.get(child.get("identificationScheme"))
+    for child in entry.iterchildren(_EXTERNAL_ID, _SLOT):
+        scheme = child.get("identificationScheme")
+        if scheme is not None:  # an ExternalIdentifier (a Slot has none)
+            key = _ENTRY_SCHEMES.get(scheme)
             if key and key not in found:
                 found[key] = (child.get("value") or "").strip()
-        elif child.tag == _SLOT and child.get("name") == "repositoryUniqueId" and "repository" not in found:
+        elif child.get("name") == "repositoryUniqueId" and "repository" not in found:
             found["repository"] = _first_value(child)
     return DocumentRef(unique_id=found.get("unique_id", ""), repository_unique_id=found.get("repository", ""),
                        home_community_id=entry.get("home", ""), patient_id=found.get("patient", ""),
