@@ -45,6 +45,7 @@ _OBJECT_LIST = f"{{{RIM}}}RegistryObjectList"
 _TAGS = {ObjectKind.SUBMISSION_SET: "RegistryPackage", ObjectKind.FOLDER: "RegistryPackage",
          ObjectKind.ASSOCIATION: "Association"}
 _HOME = re.compile(rb' home="[^"]*"')
+_MARKUP = re.compile('[&<>"]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,8 @@ def _escaped(value: str | None) -> str:
     """`value` as XML attribute or element text (quoted with `"`)."""
     if not value:
         return ""
+    if _MARKUP.search(value) is None:  # ids and OIDs: nothing to escape
+        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
