@@ -22,6 +22,8 @@ from .schema import ObjectKind, association, document_entry, registry_object
 
 #: values per IN list; below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 CHUNK = 5000
+#: up to this many patients, a document SELECT binds each as a parameter of a cached statement
+BOUND_PATIENTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +226,11 @@ def document_uuids(conn: Connection, criteria: DocumentCriteria) -> list[str]:
 def _patient_statement(criteria: DocumentCriteria, columns: Callable[[], tuple]) -> tuple[Select, dict]:
     """`document_query(criteria)` selecting `columns`, and its parameters: the patient ids are
     bound parameters, so the statement is built once for every request that differs only in
-    its patients (building a SELECT costs more than SQLite running it)."""
+    its patients (building a SELECT costs more than SQLite running it). Long patient lists
+    (ITI-51) keep their one expanding IN, built per request."""
     patients = None if criteria.patient_ids is None else list(dict.fromkeys(criteria.patient_ids))
+    if patients is not None and len(patients) > BOUND_PATIENTS:
+        return document_query(criteria).with_only_columns(*columns()), {}
     shape = replace(criteria, patient_ids=None)
     try:
         statement = _cached_statement(shape, -1 if patients is None else len(patients), columns)

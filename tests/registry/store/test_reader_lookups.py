@@ -6,6 +6,7 @@ from registry.store import (
     DocumentCriteria, ObjectKind, document_uuids, documents_with_xml, find_by_lids, get_associations,
     store_submission, stored_xml, write_transaction,
 )
+from registry.store.reader import BOUND_PATIENTS
 
 from .builders import (
     APPROVED, OTHER_PATIENT, PATIENT, association, document, folder, stored, with_submission_set,
@@ -63,8 +64,10 @@ def test_document_selects_differing_only_in_patients_answer_each_patient(store):
     _store(store, with_submission_set(mine))
     _store(store, with_submission_set(theirs))
     with store.connect() as conn:
+        many = [f"{n}^^^&1.2.3&ISO" for n in range(BOUND_PATIENTS)]
         for patients, expected in (([PATIENT], [mine]), ([OTHER_PATIENT], [theirs]),
-                                   ([OTHER_PATIENT, PATIENT, PATIENT], [mine, theirs]), (None, [mine, theirs])):
+                                   ([OTHER_PATIENT, PATIENT, PATIENT], [mine, theirs]), (None, [mine, theirs]),
+                                   ([*many, OTHER_PATIENT], [theirs])):
             criteria = DocumentCriteria(patient_ids=patients, statuses=(APPROVED,), limit=5)
             assert [d.entry_uuid for d in documents_with_xml(conn, criteria)] == [d.id for d in expected]
             assert document_uuids(conn, criteria) == [d.id for d in expected]
