@@ -39,7 +39,8 @@ def build_registry_router(service: RegistryService, *, max_xml_bytes: int) -> So
     router.register(REGISTER_DOCUMENT_SET_B, _handler(lambda request: service.register(request.body),
                                                       _register_failure))
     # the request's environ travels with the query: the access policy screens by what it holds
-    router.register(REGISTRY_STORED_QUERY, _handler(lambda request: service.query(request.body, request.environ),
+    router.register(REGISTRY_STORED_QUERY, _handler(lambda request: _spliced(service.query_answer(request.body,
+                                                                                                 request.environ)),
                                                     _query_failure))
     router.register(MULTI_PATIENT_STORED_QUERY,
                     _handler(lambda request: service.multi_patient_query(request.body, request.environ),
@@ -57,10 +58,16 @@ def _query_failure() -> etree._Element:
     return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
 
 
+def _spliced(answer) -> SoapResponse:
+    # LeafClass objects go out as the registry stored them, unparsed (soap.splice)
+    return SoapResponse(answer.body, spliced=answer.spliced)
+
+
 def _handler(answer, failure):
     def handle(request: SoapRequest) -> SoapResponse:
         try:
-            return SoapResponse(answer(request))
+            answered = answer(request)
+            return answered if isinstance(answered, SoapResponse) else SoapResponse(answered)
         except Exception:  # the service answers its own errors; this is the last guard
             log.exception("registry handler failed answering %s", request.action)
             return SoapResponse(failure())

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, MutableMapping
 
 from lxml import etree
 from sqlalchemy import Engine
@@ -57,6 +57,9 @@ from registry.relationships import documents_to_deprecate
 from registry.removal import removal_issues, requested_removals
 from registry.store import StoredObject, remove_objects, set_status, store_submission, write_transaction
 from registry.store.removal import REMOVED_KEY, removed_summary
+
+if TYPE_CHECKING:
+    from registry.queries import QueryAnswer
 
 log = logging.getLogger(__name__)
 
@@ -174,31 +177,46 @@ class RegistryService:
     def query(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> etree._Element:
         """query:AdhocQueryResponse answering a query:AdhocQueryRequest (ITI-18), screened by the
         document access policy in `context` (the request's environ) when both are present."""
-        return self._stored_query(request, context, "ITI-18", "Registry Stored Query")
+        from registry import queries
+
+        return self._stored_query(request, context, "ITI-18", "Registry Stored Query",
+                                  queries.answer_stored_query, lambda element: element)
+
+    def query_answer(self, request: etree._Element, context: Mapping[str, Any] | None = None) -> QueryAnswer:
+        """`query`'s answer as a registry.queries.QueryAnswer: the stored XML of LeafClass
+        objects still bytes, for splicing into the SOAP response unparsed."""
+        from registry.queries import QueryAnswer, answer_query
+
+        return self._stored_query(request, context, "ITI-18", "Registry Stored Query", answer_query, QueryAnswer)
 
     def multi_patient_query(self, request: etree._Element,
                             context: Mapping[str, Any] | None = None) -> etree._Element:
         """query:AdhocQueryResponse answering a Multi-Patient Stored Query (ITI-51), screened as `query`."""
-        return self._stored_query(request, context, "ITI-51", "Multi-Patient Stored Query")
+        from registry import queries
+
+        return self._stored_query(request, context, "ITI-51", "Multi-Patient Stored Query",
+                                  queries.answer_stored_query, lambda element: element)
 
     def _stored_query(self, request: etree._Element, context: Mapping[str, Any] | None, transaction: str,
-                      title: str) -> etree._Element:
+                      title: str, answer: Callable, wrap: Callable):
+        """`answer(conn, request, options, ...)` of the stored query, or `wrap` of the Failure."""
         if request.tag != ADHOC_QUERY_REQUEST:
-            return adhoc_query_response([Issue(
+            return wrap(adhoc_query_response([Issue(
                 ErrorCode.REGISTRY_ERROR, f"{title} expects query:AdhocQueryRequest in the SOAP Body, found "
-                                          f"{request.tag}")], [], status=Status.FAILURE)
+                                          f"{request.tag}")], [], status=Status.FAILURE))
         try:
-            from registry.queries import QueryOptions, answer_stored_query
+            from registry.queries import QueryOptions
 
             options = QueryOptions(result_limit=self.query_result_limit, home_community_id=self.home_community_id,
                                    transaction=transaction)
             access = self._access_for(context)
             screening = {} if access is None else {"access": access, "context": context}
             with self.engine.connect() as conn:
-                return answer_stored_query(conn, request, options, **screening)
+                return answer(conn, request, options, **screening)
         except Exception:
             log.exception("%s failed unexpectedly", title)
-            return adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [], status=Status.FAILURE)
+            return wrap(adhoc_query_response([Issue(ErrorCode.REGISTRY_ERROR, INTERNAL_ERROR)], [],
+                                             status=Status.FAILURE))
 
     # --- ITI-62 ----------------------------------------------------------------------------
 

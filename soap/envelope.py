@@ -13,6 +13,7 @@ from lxml import etree
 
 from soap import faults
 from soap.faults import SoapFault
+from soap.splice import Spliced, serialize
 from soap.xml import SOAP11_NS, SOAP12_NS, WSA_NS
 
 ENV = f"{{{SOAP12_NS}}}"
@@ -89,17 +90,18 @@ def _not_understood(tag: str) -> etree._Element:
 
 
 def build_envelope(
-    header_children: Iterable[etree._Element], body_child: etree._Element
+    header_children: Iterable[etree._Element], body_child: etree._Element, spliced: Spliced | None = None,
 ) -> bytes:
     """Serialize an envelope (UTF-8, with XML declaration) around the given blocks.
 
     The elements are moved into the new envelope, not copied: a handler's answer is built for
     this one message, and copying a large stored-query result would cost time for nothing.
     Moving re-declares only the namespaces each element uses, so the wire stays compact.
+    Stand-ins in `spliced` (soap.splice) are written as their pre-serialised bytes.
     """
     envelope = etree.Element(ENV + "Envelope", nsmap=_NSMAP)
     blocks = list(header_children)
     if blocks:
         etree.SubElement(envelope, ENV + "Header").extend(blocks)
     etree.SubElement(envelope, ENV + "Body").append(body_child)
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return serialize(envelope, spliced or {})

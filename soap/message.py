@@ -17,6 +17,7 @@ from soap import faults
 from soap.envelope import build_envelope, read_envelope, version_mismatch
 from soap.faults import SoapFault
 from soap.mime import CHUNK_SIZE, parse_media_type, quote_param
+from soap.splice import Spliced
 from soap.mtom import (
     Attachment,
     OutgoingAttachment,
@@ -177,9 +178,11 @@ def write_message(
     mtom: bool = False,
     attachments: Sequence[OutgoingAttachment] = (),
     action: str | None = None,
+    spliced: Spliced | None = None,
 ) -> OutgoingMessage:
-    """Serialize an envelope; MTOM when asked for or when there are attachments to carry."""
-    envelope = build_envelope(header_blocks, body)
+    """Serialize an envelope; MTOM when asked for or when there are attachments to carry.
+    `spliced`: stand-ins in `body` written as pre-serialised bytes (soap.splice)."""
+    envelope = build_envelope(header_blocks, body, spliced)
     if not mtom and not attachments:
         content_type = SOAP_CONTENT_TYPE
         if action:

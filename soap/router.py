@@ -16,7 +16,8 @@ same passes in the same order:
   8. dispatch on wsa:Action (unknown → wsa:ActionNotSupported);
   9. the before-dispatch hooks, in the order added: each may look at the SoapRequest, put
      what it learnt into `request.environ`, or raise a SoapFault (e.g. a WS-Security layer);
- 10. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came.
+ 10. handler(SoapRequest) → SoapResponse, answered plain or MTOM as the request came; its
+     `spliced` stand-ins written as their pre-serialised bytes (soap.splice).
 
 A SoapFault from any pass is answered as an env:Fault; XmlRejected and MtomError become
 Sender faults; any other exception a Receiver fault whose traceback goes only to the log.
@@ -49,6 +50,7 @@ from soap.envelope import ENV, check_must_understand
 from soap.faults import SoapFault
 from soap.message import IncomingMessage, OutgoingMessage, is_mtom_content_type, read_message, write_message
 from soap.mtom import Attachment, MtomError, OutgoingAttachment, SinkFactory, XopMap
+from soap.splice import Spliced
 from soap.xml import DEFAULT_MAX_XML_BYTES, XmlRejected
 
 log = logging.getLogger(__name__)
@@ -86,12 +88,17 @@ class SoapRequest:
 
 @dataclass(eq=False)
 class SoapResponse:
-    """What a handler returns; `action` overrides the registered response action."""
+    """What a handler returns; `action` overrides the registered response action.
+
+    `spliced` maps stand-in elements of `body` to the pre-serialised bytes written in their
+    place (soap.splice); `body` keeps the stand-ins for the layers reading it afterwards.
+    """
 
     body: etree._Element
     attachments: Sequence[OutgoingAttachment] = ()
     action: str | None = None
     extra_headers: Sequence[etree._Element] = field(default_factory=tuple)
+    spliced: Spliced = field(default_factory=dict)
 
 
 Handler = Callable[[SoapRequest], SoapResponse]
@@ -200,7 +207,8 @@ class SoapRouter:
         response = environ[ENVIRON_RESPONSE] = route.handler(request)
         blocks = reply_headers(addressing, response.action or route.response_action)
         blocks.extend(response.extra_headers)
-        return write_message(blocks, response.body, mtom=exchange.is_mtom, attachments=response.attachments)
+        return write_message(blocks, response.body, mtom=exchange.is_mtom, attachments=response.attachments,
+                             spliced=response.spliced)
 
     def _sink_for(self, root: etree._Element) -> SinkFactory | None:
         # An early look at wsa:Action, only to choose where attachments go; the full

@@ -8,7 +8,9 @@ The query:AdhocQueryRequest is decoded into a typed `StoredQuery` (request.py: r
 query id, parameters checked against the table of `profiles.stored_queries`), the stored
 query's own function selects entryUUIDs with a few indexed SELECTs (find.py, get.py,
 related.py), and the query:AdhocQueryResponse carries each object's stored canonical ebRIM XML
-(LeafClass) or an ObjectRef (results.py). Problems in the request come back as the response's
+(LeafClass) or an ObjectRef (results.py). `answer_query` gives the answer with the stored XML
+still as bytes, to be spliced into the SOAP response unparsed (`QueryAnswer`, soap.splice);
+`answer_stored_query` the whole answer as a tree. Problems in the request come back as the response's
 RegistryErrorList with status Failure; nothing here raises for a bad request.
 
 Given a `DocumentAccess` (profiles.access) and the request's context, what the query found is
@@ -31,7 +33,7 @@ from profiles.responses import adhoc_query_response
 
 from . import find, get, related
 from .request import ReturnType, StoredQuery, decode_request
-from .results import Found, answer
+from .results import Found, QueryAnswer, answer
 from .screening import answered_patients, screen
 
 
@@ -84,9 +86,16 @@ def answer_stored_query(conn: Connection, request: etree._Element,
                         context: Mapping[str, Any] | None = None) -> etree._Element:
     """query:AdhocQueryResponse answering the query:AdhocQueryRequest `request`; screened by
     `access` in `context` when both are given."""
+    return answer_query(conn, request, options, access=access, context=context).tree()
+
+
+def answer_query(conn: Connection, request: etree._Element,
+                 options: QueryOptions = QueryOptions(), *, access: DocumentAccess | None = None,
+                 context: Mapping[str, Any] | None = None) -> QueryAnswer:
+    """`answer_stored_query`'s answer with the stored XML of LeafClass objects not yet parsed."""
     query, issues = decode_request(request, options.transaction)
     if query is None:
-        return adhoc_query_response(issues, [], status=Status.FAILURE)
+        return QueryAnswer(adhoc_query_response(issues, [], status=Status.FAILURE))
     found = run_stored_query(conn, query, options.result_limit)
     slots = ()
     if access is not None and context is not None:
@@ -95,16 +104,17 @@ def answer_stored_query(conn: Connection, request: etree._Element,
             patients = list(dict.fromkeys([*patients, *answered_patients(conn, found)]))
         found, verdict = screen(conn, found, patients, access, context)
         if verdict.refusal is not None:
-            return adhoc_query_response([refusal_issue(verdict)], [], status=Status.FAILURE)
+            return QueryAnswer(adhoc_query_response([refusal_issue(verdict)], [], status=Status.FAILURE))
         slots = verdict.response_slots
     response = answer(conn, query, found, result_limit=options.result_limit,
                       home=options.home_community_id, single_patient=options.transaction != "ITI-51",
                       warnings=[issue for issue in issues if not issue.is_error])
-    add_response_slots(response, slots)
+    add_response_slots(response.body, slots)
     return response
 
 
 __all__ = [
-    "QUERIES", "Found", "QueryOptions", "ReturnType", "StoredQuery", "answer_stored_query",
+    "QUERIES", "Found", "QueryAnswer", "QueryOptions", "ReturnType", "StoredQuery", "answer_query",
+    "answer_stored_query",
     "decode_request", "run_stored_query",
 ]

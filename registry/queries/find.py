@@ -14,7 +14,8 @@ Parameter semantics (3.18.4.1.2.3.5, 3.18.4.1.2.3.7.1 notes), carried out by
   option: consumers that do not ask for on-demand entries do not get them).
 
 Each function asks the database for at most `limit + 1` objects: the caller turns more than
-`limit` into XDSTooManyResults without reading the rest.
+`limit` into XDSTooManyResults without reading the rest. A LeafClass FindDocuments reads the
+DocumentEntries' stored XML in the same SELECT (`Found.stored`): one statement per answer.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy import Connection
 
 from profiles.vocabulary import ObjectType
 from registry.store import (
-    DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query, uuids_of,
+    DocumentCriteria, TimeRange, document_uuids, documents_with_xml, folder_query, submission_set_query, uuids_of,
 )
 
 from .request import StoredQuery
@@ -74,8 +75,9 @@ def find_documents(conn: Connection, query: StoredQuery, limit: int) -> Found:
     """FindDocuments, FindDocumentsByReferenceId and FindDocumentsForMultiplePatients."""
     patients = _patients(query, DE + "PatientId")
     criteria = document_criteria(query, patient_ids=patients, limit=limit + 1)
-    found = uuids_of(conn, document_query(criteria))
-    return Found(documents=found, patient_ids=frozenset(patients or ()) if found else frozenset())
+    stored = documents_with_xml(conn, criteria) if query.leaf_class else None
+    found = [obj.entry_uuid for obj in stored] if stored is not None else document_uuids(conn, criteria)
+    return Found(documents=found, patient_ids=frozenset(patients or ()) if found else frozenset(), stored=stored)
 
 
 def find_submission_sets(conn: Connection, query: StoredQuery, limit: int) -> Found:

@@ -13,8 +13,9 @@ objects and the lookups and query builders.
 from .engine import open_engine, write_transaction
 from .filters import DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query
 from .reader import (
-    AssociationSummary, ObjectSummary, associations_touching, documents_by_lid, find_by_lids,
-    find_by_unique_ids, get_associations, get_by_uuids, patient_ids_of, uuids_of, xml_of,
+    AssociationSummary, ObjectSummary, StoredXml, associations_touching, document_uuids, documents_by_lid,
+    documents_with_xml, find_by_lids, find_by_unique_ids, get_associations, get_by_uuids, patient_ids_of,
+    stored_xml, uuids_of, xml_of,
 )
 from .removal import remove_objects
 from .schema import SCHEMA_VERSION, ObjectKind, create_schema, drop_schema
@@ -23,9 +24,9 @@ from .writer import StoredObject, set_status, store_submission
 
 __all__ = [
     "AssociationSummary", "DocumentCriteria", "ObjectKind", "ObjectSummary", "SCHEMA_VERSION",
-    "StoredObject", "TimeRange", "associations_touching", "create_schema", "document_query",
-    "documents_by_lid", "drop_schema", "find_by_lids", "find_by_unique_ids", "folder_query",
+    "StoredObject", "StoredXml", "TimeRange", "associations_touching", "create_schema", "document_query",
+    "document_uuids", "documents_by_lid", "documents_with_xml", "drop_schema", "find_by_lids", "find_by_unique_ids", "folder_query",
     "get_associations", "get_by_uuids",
-    "open_engine", "patient_ids_of", "remove_objects", "set_status", "sortable_time", "store_submission",
+    "open_engine", "patient_ids_of", "remove_objects", "set_status", "sortable_time", "store_submission", "stored_xml",
     "submission_set_query", "uuids_of", "write_transaction", "xml_of",
 ]

@@ -9,10 +9,11 @@ order unless said otherwise. The SELECT builders for filtering queries live in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Row, Select, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, or_, select
 
 from .filters import (
     CodeList, DocumentCriteria, TimeRange, document_query, folder_query, submission_set_query,
@@ -21,6 +22,8 @@ from .schema import ObjectKind, association, document_entry, registry_object
 
 #: values per IN list; below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 CHUNK = 5000
+#: up to this many patients, a document SELECT binds each as a parameter of a cached statement
+BOUND_PATIENTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,20 @@ class ObjectSummary:
     object_type: str | None = None
     hash: str | None = None
     size: int | None = None
+    repository_unique_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredXml:
+    """One stored object's canonical ebRIM XML and the indexed columns an answer names it by
+    (repository_unique_id: DocumentEntries only)."""
+
+    entry_uuid: str
+    kind: ObjectKind
+    xml: bytes
+    unique_id: str | None
+    patient_id: str | None
+    home: str | None
     repository_unique_id: str | None = None
 
 
@@ -165,6 +182,69 @@ def xml_of(conn: Connection, uuids: Iterable[str]) -> list[tuple[str, bytes]]:
     return [(row.entry_uuid, bytes(row.xml)) for row in rows]
 
 
+def _stored_xml_columns() -> tuple:
+    ro = registry_object
+    return (ro.c.entry_uuid, ro.c.kind, ro.c.xml, ro.c.unique_id, ro.c.patient_id, ro.c.home,
+            document_entry.c.repository_unique_id)
+
+
+def _uuid_column() -> tuple:
+    return (registry_object.c.entry_uuid,)
+
+
+def _stored_xml(rows: Iterable[Row]) -> list[StoredXml]:
+    return [StoredXml(entry_uuid, ObjectKind(kind), bytes(xml), unique_id, patient_id, home, repository_unique_id)
+            for entry_uuid, kind, xml, unique_id, patient_id, home, repository_unique_id, *_ in rows]
+
+
+def stored_xml(conn: Connection, uuids: Iterable[str]) -> list[StoredXml]:
+    """The XML and naming columns of the stored objects among `uuids`, in insert order."""
+    ro, de = registry_object, document_entry
+    rows: list[Row] = []
+    chunks = list(_chunks(uuids))
+    for chunk in chunks:
+        rows += conn.execute(select(*_stored_xml_columns(), *_ORDER)
+                             .select_from(ro.outerjoin(de, de.c.entry_uuid == ro.c.entry_uuid))
+                             .where(ro.c.entry_uuid.in_(chunk)).order_by(*_ORDER)).all()
+    if len(chunks) > 1:
+        rows.sort(key=lambda r: (r.submission_id, r.position))
+    return _stored_xml(rows)
+
+
+def documents_with_xml(conn: Connection, criteria: DocumentCriteria) -> list[StoredXml]:
+    """The DocumentEntries matching `criteria` (`document_query`), with their XML, in one SELECT."""
+    statement, parameters = _patient_statement(criteria, _stored_xml_columns)
+    return _stored_xml(conn.execute(statement, parameters).all())
+
+
+def document_uuids(conn: Connection, criteria: DocumentCriteria) -> list[str]:
+    """The entryUUIDs of the DocumentEntries matching `criteria` (`document_query`)."""
+    statement, parameters = _patient_statement(criteria, _uuid_column)
+    return list(conn.execute(statement, parameters).scalars())
+
+
+def _patient_statement(criteria: DocumentCriteria, columns: Callable[[], tuple]) -> tuple[Select, dict]:
+    """`document_query(criteria)` selecting `columns`, and its parameters: the patient ids are
+    bound parameters, so the statement is built once for every request that differs only in
+    its patients (building a SELECT costs more than SQLite running it). Long patient lists
+    (ITI-51) keep their one expanding IN, built per request."""
+    patients = None if criteria.patient_ids is None else list(dict.fromkeys(criteria.patient_ids))
+    if patients is not None and len(patients) > BOUND_PATIENTS:
+        return document_query(criteria).with_only_columns(*columns()), {}
+    shape = replace(criteria, patient_ids=None)
+    try:
+        statement = _cached_statement(shape, -1 if patients is None else len(patients), columns)
+    except TypeError:  # criteria holding lists: not hashable, built for this request only
+        statement = _cached_statement.__wrapped__(shape, -1 if patients is None else len(patients), columns)
+    return statement, {f"patient_{i}": patient for i, patient in enumerate(patients or ())}
+
+
+@lru_cache(maxsize=256)
+def _cached_statement(shape: DocumentCriteria, patients: int, columns: Callable[[], tuple]) -> Select:
+    names = None if patients < 0 else tuple(bindparam(f"patient_{i}") for i in range(patients))
+    return document_query(replace(shape, patient_ids=names)).with_only_columns(*columns())
+
+
 def patient_ids_of(conn: Connection, uuids: Iterable[str]) -> dict[str, str | None]:
     """entryUUID → patient id of the stored objects among `uuids` (None for associations)."""
     ro = registry_object
@@ -181,7 +261,8 @@ def uuids_of(conn: Connection, query: Select) -> list[str]:
 
 
 __all__ = [
-    "CHUNK", "AssociationSummary", "ObjectSummary", "associations_touching", "documents_by_lid",
+    "CHUNK", "AssociationSummary", "ObjectSummary", "StoredXml", "associations_touching", "documents_by_lid",
+    "document_uuids", "documents_with_xml", "stored_xml",
     "find_by_lids", "find_by_unique_ids", "get_associations", "get_by_uuids", "patient_ids_of", "uuids_of", "xml_of",
     # re-exported from registry.store.filters for the stored-query module
     "CodeList", "DocumentCriteria", "TimeRange", "document_query", "folder_query",

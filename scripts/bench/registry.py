@@ -2,6 +2,7 @@
 
 Run by hand, not a test:
     python scripts/bench/registry.py --db sqlite|postgresql|both [--entries 1000000] [--seconds 10]
+        [--parts iti42,query,iti18] [--work-dir DIR [--reuse]]
 
 In one run per database (SQLite files in a temporary folder; PostgreSQL on --postgresql-url,
 else a throwaway cluster started with scripts/ci/postgres.sh on port 25450 and stopped at the
@@ -15,8 +16,9 @@ end), on three fresh databases: `write` for ITI-42, `small` holding 10,000 Docum
    tables, one transaction per submission. Every submission is built before it is timed; only
    the call is timed. The three are measured in alternating slices (--rounds).
 2. FindDocuments (LeafClass, one patient's 20 DocumentEntries; 20 such patients spread through
-   the data, asked in turn) p50/p95, in-process: RegistryService.query and serialising the
-   answer. `small` and `big` are asked in alternating slices; their ratio is the cost of size.
+   the data, asked in turn) p50/p95, in-process: RegistryService.query_answer and writing the
+   answer as the endpoint does (the stored XML spliced in, soap.splice). `small` and `big` are
+   asked in alternating slices; their ratio is the cost of size.
    Both are filled by the bulk loader (BulkLoader: copies of one registered 20-document
    submission, a new patient each, canonical XML produced once with ids substituted), in
    transactions of 1,000 DocumentEntries; `big` stops early when --load-minutes have passed.
@@ -74,6 +76,7 @@ from registry.store import (  # noqa: E402
 from registry.store.schema import document_entry, registry_object, submission_log  # noqa: E402
 from soap.addressing import request_headers  # noqa: E402
 from soap.message import write_message  # noqa: E402
+from soap.splice import serialize  # noqa: E402
 from tests.profiles import samples  # noqa: E402
 
 REGISTER = "urn:ihe:iti:2007:RegisterDocumentSet-b"
@@ -276,12 +279,22 @@ def _loader_pragmas(dbapi_connection, _record) -> None:
 
 
 def fill(url: str, loader: BulkLoader, entries: int, label: str,
-         minutes: float = float("inf")) -> tuple[list[str], int]:
+         minutes: float = float("inf"), reuse: bool = False) -> tuple[list[str], int]:
     """Load `entries` DocumentEntries (20 per patient), or what `minutes` allow; return the
     TARGETS patients spread among them (those loaded) and the DocumentEntries stored. The loader
-    has an engine of its own: its SQLite settings stay out of the registry's."""
+    has an engine of its own: its SQLite settings stay out of the registry's. With `reuse`, a
+    database holding DocumentEntries already (an earlier run's --work-dir) is measured as it is."""
     engine = loader_engine(url)
     try:
+        if reuse:
+            with engine.connect() as conn:
+                stored = conn.execute(select(func.count()).select_from(document_entry)).scalar_one()
+                names = [patient(f"BENCH-T{k:02d}") for k in range(TARGETS)]
+                present = set(conn.execute(select(registry_object.c.patient_id).distinct()
+                                           .where(registry_object.c.patient_id.in_(names))).scalars())
+            if stored:
+                print(f"  {label}: {stored:,} DocumentEntries there already (--reuse)")
+                return [name for name in names if name in present], stored
         return _fill(engine, loader, entries, label, minutes)
     finally:
         engine.dispose()
@@ -537,8 +550,13 @@ def query_cell(name: str, service: RegistryService, targets: list[str]) -> Cell:
         if found != DOCS_PER_PATIENT:
             raise SystemExit(f"{name}: FindDocuments found {found} documents, not {DOCS_PER_PATIENT}")
     turn = iter(range(MAX_CALLS * 2))
-    return Cell(name, lambda: requests[next(turn) % len(requests)],
-                lambda request: etree.tostring(service.query(request)), 100)
+    return Cell(name, lambda: requests[next(turn) % len(requests)], lambda request: written(service, request), 100)
+
+
+def written(service: RegistryService, request: etree._Element) -> bytes:
+    """The answer as the SOAP endpoint writes it: stored XML spliced in unparsed."""
+    answer = service.query_answer(request)
+    return serialize(answer.body, answer.spliced)
 
 
 def query_part(small: Engine, big: Engine, small_targets, big_targets, entries: int,
@@ -601,15 +619,22 @@ def run_database(kind: str, args, work: Path) -> list[tuple]:
     with databases(kind, work, args.postgresql_url) as urls:
         engines = {name: engine_for(url) for name, url in urls.items()}
         try:
-            rows = register_part(engines["write"], urls["write"], work, args.seconds, args.rounds)
-            loader = BulkLoader()
-            targets, _ = fill(urls["small"], loader, SMALL, "small")
-            targets = {"small": targets}
-            targets["big"], entries = fill(urls["big"], loader, args.entries, "big", args.load_minutes)
-            rows += query_part(engines["small"], engines["big"], targets["small"], targets["big"],
-                               entries, args.seconds, args.rounds)
-            rows += http_query_part(urls, targets, entries, work, args.seconds, args.rounds)
-            print(f"  plan of the FindDocuments SELECT on big ({kind}):\n{explain(engines['big'], targets['big'][0])}")
+            parts = set(args.parts.split(","))
+            rows = register_part(engines["write"], urls["write"], work, args.seconds, args.rounds) \
+                if "iti42" in parts else []
+            if parts & {"query", "iti18"}:
+                loader = BulkLoader()
+                targets, _ = fill(urls["small"], loader, SMALL, "small", reuse=args.reuse)
+                targets = {"small": targets}
+                targets["big"], entries = fill(urls["big"], loader, args.entries, "big", args.load_minutes,
+                                               reuse=args.reuse)
+            if "query" in parts:
+                rows += query_part(engines["small"], engines["big"], targets["small"], targets["big"],
+                                   entries, args.seconds, args.rounds)
+            if "iti18" in parts:
+                rows += http_query_part(urls, targets, entries, work, args.seconds, args.rounds)
+            if parts & {"query", "iti18"}:
+                print(f"  plan of the FindDocuments SELECT on big ({kind}):\n{explain(engines['big'], targets['big'][0])}")
         finally:
             for engine in engines.values():
                 engine.dispose()
@@ -629,8 +654,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000, help="DocumentEntries of the big database")
     parser.add_argument("--seconds", type=float, default=10.0, help="active time per cell (in --rounds slices)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--parts", default="iti42,query,iti18",
+                        help="comma-separated: iti42 (1), query (2, in-process FindDocuments), iti18 (3, over HTTP)")
     parser.add_argument("--load-minutes", type=float, default=120.0,
                         help="stop loading the big database after this long and measure what is there")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --work-dir (SQLite): measure the databases an earlier run loaded there")
     parser.add_argument("--postgresql-url", help="server to create the databases on (default: own cluster)")
     parser.add_argument("--work-dir", help="folder for SQLite files, logs, the cluster (default: temporary)")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from profiles.vocabulary import AssociationType
 from registry.store import (
-    ObjectKind, find_by_lids, get_associations, store_submission, write_transaction,
+    DocumentCriteria, ObjectKind, document_uuids, documents_with_xml, find_by_lids, get_associations,
+    store_submission, stored_xml, write_transaction,
 )
+from registry.store.reader import BOUND_PATIENTS
 
-from .builders import APPROVED, association, document, folder, stored, with_submission_set
+from .builders import (
+    APPROVED, OTHER_PATIENT, PATIENT, association, document, folder, stored, with_submission_set,
+)
 
 
 def _store(engine, objects) -> None:
@@ -39,3 +43,34 @@ def test_get_associations_by_entry_uuid_in_insert_order(store):
     assert (found[1].type, found[1].source, found[1].target, found[1].status) == (
         AssociationType.REPLACE.value, b.id, a.id, APPROVED)
     assert found[0].submission_set_status == "Original"
+
+
+def test_stored_xml_names_each_object_by_its_indexed_columns(store):
+    doc = document(repository_unique_id="1.2.3.9", home="urn:oid:7")
+    objects = with_submission_set(doc)
+    _store(store, objects)
+    with store.connect() as conn:
+        found = stored_xml(conn, [objects[2].id, doc.id, "urn:uuid:unknown", objects[0].id])
+    assert [(f.entry_uuid, f.kind) for f in found] == [
+        (objects[0].id, ObjectKind.SUBMISSION_SET), (doc.id, ObjectKind.DOCUMENT_ENTRY),
+        (objects[2].id, ObjectKind.ASSOCIATION)]
+    assert (found[1].xml, found[1].unique_id, found[1].patient_id, found[1].home, found[1].repository_unique_id) == (
+        stored(doc)[0].xml, doc.unique_id, PATIENT, "urn:oid:7", "1.2.3.9")
+    assert found[0].repository_unique_id is None and found[2].patient_id is None
+
+
+def test_document_selects_differing_only_in_patients_answer_each_patient(store):
+    mine, theirs = document(), document(patient_id=OTHER_PATIENT)
+    _store(store, with_submission_set(mine))
+    _store(store, with_submission_set(theirs))
+    with store.connect() as conn:
+        many = [f"{n}^^^&1.2.3&ISO" for n in range(BOUND_PATIENTS)]
+        for patients, expected in (([PATIENT], [mine]), ([OTHER_PATIENT], [theirs]),
+                                   ([OTHER_PATIENT, PATIENT, PATIENT], [mine, theirs]), (None, [mine, theirs]),
+                                   ([*many, OTHER_PATIENT], [theirs])):
+            criteria = DocumentCriteria(patient_ids=patients, statuses=(APPROVED,), limit=5)
+            assert [d.entry_uuid for d in documents_with_xml(conn, criteria)] == [d.id for d in expected]
+            assert document_uuids(conn, criteria) == [d.id for d in expected]
+        # criteria holding lists cannot key the statement cache: built for the call instead
+        listed = DocumentCriteria(patient_ids=[PATIENT], statuses=[APPROVED])
+        assert [d.xml for d in documents_with_xml(conn, listed)] == [stored(mine)[0].xml]
