@@ -297,3 +297,31 @@ def test_only_rplc_and_xfrm_rplc_replace():
         Association(id="c", association_type=AssociationType.TRANSFORM, source="d", target="t3"),
         Association(id="e", association_type=AssociationType.SIGNS, source="d", target="t4")))
     assert replaced_targets(submission) == ["t1", "t2"]
+
+
+# --- lookups ------------------------------------------------------------------------------
+
+def test_the_checks_look_stored_objects_up_in_one_query_per_kind_of_key(registry_engine, existing):
+    """A given urn:uuid id and an existing association target: one entryUUID lookup for both,
+    one uniqueId lookup (the default policy reads no known patients)."""
+    from sqlalchemy import event
+
+    target = uuid_of(registry_engine, existing)
+    submission = relationship_submission(AssociationType.REPLACE, target)
+    submission = submission.with_changes(
+        submission_sets=tuple(s.with_changes(id="urn:uuid:0b0e7f27-4d6c-4b6b-9d0e-3a1c2f6e9a11")
+                              for s in submission.submission_sets),
+        associations=tuple(a.with_changes(source="urn:uuid:0b0e7f27-4d6c-4b6b-9d0e-3a1c2f6e9a11")
+                           if a.source == samples.SUBMISSION_SET else a for a in submission.associations))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(registry_engine, "before_cursor_execute", record)
+    try:
+        assert judge(registry_engine, submission) == []
+    finally:
+        event.remove(registry_engine, "before_cursor_execute", record)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects
