@@ -150,9 +150,15 @@ def _document_row(doc: DocumentEntry) -> dict:
     }
 
 
+_CODE_COLUMNS = {prefix: (f"{prefix}_code", f"{prefix}_scheme")
+                 for prefix in ("class", "type", "format", "facility_type", "practice_setting", "content_type")}
+
+
 def _code_pair(prefix: str, code: Code | None) -> dict:
-    return {f"{prefix}_code": code.code if code else None,
-            f"{prefix}_scheme": code.scheme if code else None}
+    code_column, scheme_column = _CODE_COLUMNS[prefix]
+    if code is None:
+        return {code_column: None, scheme_column: None}
+    return {code_column: code.code, scheme_column: code.scheme}
 
 
 def _code_rows(entry_uuid: str, attribute: CodeAttribute, codes: Sequence[Code]) -> Iterable[dict]:
