@@ -59,10 +59,10 @@ def _rim(name: str) -> str:
     return f"{{{RIM}}}{name}"
 
 
-def _element(parent: etree._Element | None, name: str) -> etree._Element:
+def _element(parent: etree._Element | None, name: str, attributes: dict[str, str] | None = None) -> etree._Element:
     if parent is None:
-        return etree.Element(_rim(name), nsmap=_RIM_NSMAP)
-    return etree.SubElement(parent, _rim(name))
+        return etree.Element(_rim(name), attributes, nsmap=_RIM_NSMAP)
+    return etree.SubElement(parent, _rim(name), attributes)
 
 
 def _set_attributes(element: etree._Element, pairs: Iterable[tuple[str, str | None]]) -> None:
@@ -71,17 +71,27 @@ def _set_attributes(element: etree._Element, pairs: Iterable[tuple[str, str | No
             element.set(name, value)
 
 
+def _present(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """The attributes of `pairs` that have a value, in order (lxml keeps a dict's order)."""
+    return {name: value for name, value in pairs if value is not None}
+
+
 # --- building blocks ------------------------------------------------------------------
+
+#: tags built once: the encoder makes tens of elements per stored object
+_SubElement = etree.SubElement
+_SLOT, _VALUE_LIST, _VALUE = _rim("Slot"), _rim("ValueList"), _rim("Value")
+_LOCALIZED_STRING, _VERSION_INFO = _rim("LocalizedString"), _rim("VersionInfo")
+_CLASSIFICATION, _EXTERNAL_IDENTIFIER = _rim("Classification"), _rim("ExternalIdentifier")
+_CLASSIFICATION_TYPE = ObjectType.CLASSIFICATION.value
+_EXTERNAL_IDENTIFIER_TYPE = ObjectType.EXTERNAL_IDENTIFIER.value
 
 
 def _slot(parent: etree._Element, name: str, values: Iterable[str], slot_type: str | None = None) -> None:
-    element = etree.SubElement(parent, _rim("Slot"))
-    element.set("name", name)
-    if slot_type is not None:
-        element.set("slotType", slot_type)
-    value_list = etree.SubElement(element, _rim("ValueList"))
+    attributes = {"name": name} if slot_type is None else {"name": name, "slotType": slot_type}
+    value_list = _SubElement(_SubElement(parent, _SLOT, attributes), _VALUE_LIST)
     for value in values:
-        etree.SubElement(value_list, _rim("Value")).text = value
+        _SubElement(value_list, _VALUE).text = value
 
 
 def _extra_slots(parent: etree._Element, slots: Iterable[Slot]) -> None:
@@ -92,18 +102,18 @@ def _extra_slots(parent: etree._Element, slots: Iterable[Slot]) -> None:
 def _international_string(parent: etree._Element, name: str, strings: tuple[LocalizedString, ...]) -> None:
     if not strings:
         return
-    element = etree.SubElement(parent, _rim(name))
+    element = _SubElement(parent, _rim(name))
     for string in strings:
-        localized = etree.SubElement(element, _rim("LocalizedString"))
-        _set_attributes(localized, ((_XML_LANG, string.lang), ("charset", string.charset)))
-        localized.set("value", string.value)
+        attributes = _present(((_XML_LANG, string.lang), ("charset", string.charset)))
+        attributes["value"] = string.value
+        _SubElement(element, _LOCALIZED_STRING, attributes)
 
 
 def _name_and_description(element: etree._Element, obj: RegistryObjectBase) -> None:
     _international_string(element, "Name", obj.name)
     _international_string(element, "Description", obj.description)
     if obj.version_name is not None:
-        etree.SubElement(element, _rim("VersionInfo")).set("versionName", obj.version_name)
+        _SubElement(element, _VERSION_INFO, {"versionName": obj.version_name})
 
 
 def _classification(
@@ -115,30 +125,26 @@ def _classification(
     node: str | None = None,
     representation: str | None = None,
 ) -> etree._Element:
-    element = etree.SubElement(parent, _rim("Classification"))
-    _set_attributes(element, (
+    return _SubElement(parent, _CLASSIFICATION, _present((
         ("id", id),
-        ("objectType", ObjectType.CLASSIFICATION.value),
+        ("objectType", _CLASSIFICATION_TYPE),
         ("classificationScheme", scheme),
         ("classifiedObject", classified),
         ("classificationNode", node),
         ("nodeRepresentation", representation),
-    ))
-    return element
+    )))
 
 
 def _external_identifier(
     parent: etree._Element, *, id: str, registry_object: str, scheme: str, value: str,
 ) -> etree._Element:
-    element = etree.SubElement(parent, _rim("ExternalIdentifier"))
-    _set_attributes(element, (
+    return _SubElement(parent, _EXTERNAL_IDENTIFIER, _present((
         ("id", id),
-        ("objectType", ObjectType.EXTERNAL_IDENTIFIER.value),
+        ("objectType", _EXTERNAL_IDENTIFIER_TYPE),
         ("registryObject", registry_object),
         ("identificationScheme", scheme),
         ("value", value),
-    ))
-    return element
+    )))
 
 
 # --- the parts every object kind shares ----------------------------------------------
@@ -258,15 +264,14 @@ def _registry_object(
     object_type: str | None,
     attributes: tuple[tuple[str, str | None], ...] = (),
 ) -> etree._Element:
-    element = _element(parent, tag)
-    _set_attributes(element, (
+    element = _element(parent, tag, _present((
         ("id", obj.id),
         ("home", obj.home),
         ("lid", obj.lid),
         ("objectType", object_type),
         ("status", obj.status),
         *attributes,
-    ))
+    )))
     _known_slots(element, obj, spec)
     _extra_slots(element, obj.extra_slots)
     _name_and_description(element, obj)

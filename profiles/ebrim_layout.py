@@ -17,6 +17,7 @@ Anything the model does not name follows, in model (= document) order.
 from __future__ import annotations
 
 import uuid
+from hashlib import sha1
 from dataclasses import dataclass
 
 from .vocabulary import DocumentEntryScheme, FolderScheme, SlotName, SubmissionSetScheme
@@ -167,15 +168,23 @@ AUTHOR = Layout(slots=AUTHOR_SLOTS)
 # --- deterministic ids of generated Classifications and ExternalIdentifiers ---------------
 
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:xdsno:ebrim:generated-id")
+_ID_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 
 
 def derived_id(object_id: str, key: str) -> str:
     """The id given to a Classification/ExternalIdentifier of `object_id` whose model id is empty.
 
     `key` says which one it is (see the `*_key` functions), so the same object always encodes
-    to the same bytes and no two generated ids of one object collide.
+    to the same bytes and no two generated ids of one object collide. The value is
+    `uuid.uuid5(_ID_NAMESPACE, object_id + '|' + key)` (RFC 9562 5.5: SHA-1 of namespace and
+    name, version 5, variant 10xx), computed without building a UUID object: every stored
+    object needs several and the decoder compares against them too.
     """
-    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, object_id + '|' + key)}"
+    digest = bytearray(sha1(_ID_NAMESPACE_BYTES + f"{object_id}|{key}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def code_key(scheme: str, index: int) -> str:

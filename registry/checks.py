@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, select
 
 from profiles.errors import ErrorCode, Issue
 from profiles.hl7v2 import CX
@@ -35,7 +35,9 @@ from profiles.vocabulary import (
 )
 from registry.ids import supplied_entry_uuids
 from registry.patients import canonical_patient_id, known_among
-from registry.store import ObjectKind, ObjectSummary, find_by_unique_ids, get_by_uuids
+from registry.store import ObjectKind, ObjectSummary, get_by_uuids
+from registry.store.reader import CHUNK
+from registry.store.schema import document_entry, registry_object
 
 _RELATIONSHIPS = DOCUMENT_RELATIONSHIPS | {AssociationType.IS_SNAPSHOT_OF}
 _KIND_NAMES = {ObjectKind.DOCUMENT_ENTRY: "DocumentEntry", ObjectKind.SUBMISSION_SET: "SubmissionSet",
@@ -57,6 +59,32 @@ class RegistryPolicy:
     known_patients_only: bool = False
 
 
+class UniqueIdUse(NamedTuple):
+    """A stored object carrying a uniqueId: what `unique_ids_in_registry` compares."""
+
+    unique_id: str
+    kind: ObjectKind
+    hash: str | None
+    size: int | None
+
+
+#: built once (SQLAlchemy finds its compiled form by cache key); only the columns the check reads
+_UNIQUE_ID_USES = (
+    select(registry_object.c.unique_id, registry_object.c.kind, document_entry.c.hash, document_entry.c.size)
+    .select_from(registry_object.outerjoin(document_entry,
+                                           document_entry.c.entry_uuid == registry_object.c.entry_uuid))
+    .where(registry_object.c.unique_id.in_(bindparam("unique_ids", expanding=True)))
+    .order_by(registry_object.c.submission_id, registry_object.c.position))
+
+
+def unique_id_uses(conn: Connection, unique_ids: Iterable[str]) -> list[UniqueIdUse]:
+    """Stored objects of any kind carrying one of `unique_ids`, in insert order."""
+    wanted = list(dict.fromkeys(unique_ids))
+    rows = [row for start in range(0, len(wanted), CHUNK)
+            for row in conn.execute(_UNIQUE_ID_USES, {"unique_ids": wanted[start:start + CHUNK]})]
+    return [UniqueIdUse(unique_id, ObjectKind(kind), hash_value, size) for unique_id, kind, hash_value, size in rows]
+
+
 class RegistryState:
     """The registry as the checks see it: one connection, lookups made once and shared."""
 
@@ -64,11 +92,18 @@ class RegistryState:
         self.conn = conn
         self.policy = policy
         self.objects = submission.by_id()
+        self.supplied = supplied_entry_uuids(submission)
+
+    @cached_property
+    def stored(self) -> dict[str, ObjectSummary]:
+        """Stored objects among the submitter's `urn:uuid:` ids and the association ends outside
+        the submission, by entryUUID: one lookup for `entry_uuids_new` and `referenced`."""
+        return {s.entry_uuid: s for s in get_by_uuids(self.conn, [*self.supplied, *self.external_ends])}
 
     @cached_property
     def referenced(self) -> dict[str, ObjectSummary]:
         """Stored objects named by association ends outside the submission, by entryUUID."""
-        return {s.entry_uuid: s for s in get_by_uuids(self.conn, self.external_ends)}
+        return {uuid: stored for uuid in self.external_ends if (stored := self.stored.get(uuid)) is not None}
 
     @cached_property
     def external_ends(self) -> list[str]:
@@ -106,7 +141,7 @@ def _ends(association: Association) -> Iterator[tuple[str, str]]:
 def entry_uuids_new(submission: Submission, state: RegistryState) -> Iterator[Issue]:
     """A `urn:uuid:` entryUUID the submitter gave a new object is not already in the registry
     (ITI TF-3 4.2.3.2.7: entryUUIDs are unique across the registry)."""
-    taken = {s.entry_uuid: s for s in get_by_uuids(state.conn, supplied_entry_uuids(submission))}
+    taken = {uuid: stored for uuid in state.supplied if (stored := state.stored.get(uuid)) is not None}
     for obj in submission.objects():
         if (stored := taken.get(obj.id)) is not None:
             yield _issue(ErrorCode.REGISTRY_METADATA_ERROR, obj,
@@ -125,8 +160,8 @@ def unique_ids_in_registry(submission: Submission, state: RegistryState) -> Iter
     """
     carriers = [obj for obj in (*submission.document_entries, *submission.submission_sets, *submission.folders)
                 if obj.unique_id]
-    found: dict[str, list[ObjectSummary]] = {}
-    for stored in find_by_unique_ids(state.conn, None, [obj.unique_id for obj in carriers]):
+    found: dict[str, list[UniqueIdUse]] = {}
+    for stored in unique_id_uses(state.conn, [obj.unique_id for obj in carriers]):
         found.setdefault(stored.unique_id, []).append(stored)
     for obj in carriers:
         existing = found.get(obj.unique_id)
@@ -140,7 +175,7 @@ def unique_ids_in_registry(submission: Submission, state: RegistryState) -> Iter
                          f"uniqueId {obj.unique_id} is already used by a {' and a '.join(kinds)} in the registry")
 
 
-def _same_document(entry: DocumentEntry, existing: list[ObjectSummary]) -> Iterator[Issue]:
+def _same_document(entry: DocumentEntry, existing: list[UniqueIdUse]) -> Iterator[Issue]:
     hash_value = (entry.hash or "").lower()
     if any((stored.hash or "") != hash_value for stored in existing):
         yield _issue(ErrorCode.NON_IDENTICAL_HASH, entry,

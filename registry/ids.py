@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import fields, is_dataclass, replace
+from functools import cache
 from typing import Callable, Mapping
 
 from profiles.model import (
@@ -81,12 +82,18 @@ def _with_final_ids(obj: RegistryObject, mapping: Mapping[str, str]) -> Registry
         changes["target"] = mapping.get(obj.target, obj.target)
     if getattr(obj, _NODE_CLASSIFICATION, "") and is_symbolic(getattr(obj, _NODE_CLASSIFICATION)):
         changes[_NODE_CLASSIFICATION] = ""
-    for field in fields(obj):
-        value = getattr(obj, field.name)
-        blanked = _blank_symbolic_ids(value)
-        if blanked is not value:
-            changes[field.name] = blanked
+    for name in _field_names(type(obj)):
+        value = getattr(obj, name)
+        if value.__class__ is tuple or isinstance(value, _ID_CARRIERS):
+            blanked = _blank_symbolic_ids(value)
+            if blanked is not value:
+                changes[name] = blanked
     return obj.with_changes(**changes)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(cls))
 
 
 def _blank_symbolic_ids(value):

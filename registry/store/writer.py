@@ -4,7 +4,9 @@ ITI TF-3 4.2.2.2).
 
 The caller owns the transaction (`write_transaction` or `engine.begin()`), so a submission's
 insert and the deprecations it causes commit together or not at all. Each table is filled with
-one executemany batch, never one statement per object.
+one executemany batch, never one statement per object. The statements are built once, at
+import: SQLAlchemy then finds their compiled form in its cache by key instead of building a new
+statement object per call.
 """
 from __future__ import annotations
 
@@ -58,19 +60,28 @@ class _Batches:
             self.add(table, row)
 
 
+#: registry_object first: every other table refers to it
+_WRITE_ORDER = (registry_object, document_entry, submission_set, folder, association,
+                object_code, author_value, reference_id)
+_INSERTS = {table: table.insert() for table in _WRITE_ORDER}
+_LOG_INSERT = submission_log.insert()
+_SELECT_XML = select(registry_object.c.entry_uuid, registry_object.c.xml).where(
+    registry_object.c.entry_uuid.in_(bindparam("uuids", expanding=True)))
+_SET_STATUS = (registry_object.update().where(registry_object.c.entry_uuid == bindparam("uuid"))
+               .values(status=bindparam("new_status"), xml=bindparam("new_xml")))
+
+
 def store_submission(conn: Connection, objects: Sequence[StoredObject]) -> int:
     """Insert every object of one submission in the caller's transaction; returns its log id."""
-    logged = conn.execute(submission_log.insert().values(stored_at=_now()))
+    logged = conn.execute(_LOG_INSERT, {"stored_at": _now()})
     submission_id = logged.inserted_primary_key[0]
     batches = _Batches()
     for position, stored in enumerate(objects):
         batches.add(registry_object, _object_row(stored, submission_id, position))
         _add_details(batches, stored.obj)
-    # registry_object first: every other table refers to it
-    for table in (registry_object, document_entry, submission_set, folder, association,
-                  object_code, author_value, reference_id):
+    for table in _WRITE_ORDER:
         if rows := batches.rows.get(table):
-            conn.execute(table.insert(), rows)
+            conn.execute(_INSERTS[table], rows)
     return submission_id
 
 
@@ -139,9 +150,15 @@ def _document_row(doc: DocumentEntry) -> dict:
     }
 
 
+_CODE_COLUMNS = {prefix: (f"{prefix}_code", f"{prefix}_scheme")
+                 for prefix in ("class", "type", "format", "facility_type", "practice_setting", "content_type")}
+
+
 def _code_pair(prefix: str, code: Code | None) -> dict:
-    return {f"{prefix}_code": code.code if code else None,
-            f"{prefix}_scheme": code.scheme if code else None}
+    code_column, scheme_column = _CODE_COLUMNS[prefix]
+    if code is None:
+        return {code_column: None, scheme_column: None}
+    return {code_column: code.code, scheme_column: code.scheme}
 
 
 def _code_rows(entry_uuid: str, attribute: CodeAttribute, codes: Sequence[Code]) -> Iterable[dict]:
@@ -177,15 +194,12 @@ def set_status(conn: Connection, entry_uuids: Iterable[str], status: str,
     xml = dict(xml or {})
     missing = [u for u in uuids if u not in xml]
     if missing:
-        stored = conn.execute(select(registry_object.c.entry_uuid, registry_object.c.xml)
-                              .where(registry_object.c.entry_uuid.in_(missing)))
+        stored = conn.execute(_SELECT_XML, {"uuids": missing})
         xml.update({uuid: with_root_status(data, status) for uuid, data in stored})
     rows = [{"uuid": uuid, "new_status": status, "new_xml": xml[uuid]}
             for uuid in uuids if uuid in xml]
     if rows:
-        conn.execute(registry_object.update()
-                     .where(registry_object.c.entry_uuid == bindparam("uuid"))
-                     .values(status=bindparam("new_status"), xml=bindparam("new_xml")), rows)
+        conn.execute(_SET_STATUS, rows)
     return len(rows)
 
 

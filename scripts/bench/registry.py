@@ -136,7 +136,7 @@ class _Recorder:
         self.batches: list[tuple[object, list[dict]]] = []
 
     def execute(self, statement, rows=None):
-        if rows is None:  # the submission_log row: its id is set when the rows are written
+        if statement.table is submission_log:  # its id is set when the rows are written
             return SimpleNamespace(inserted_primary_key=(None,))
         self.batches.append((statement.table, rows))
         return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -421,6 +422,17 @@ def test_generated_ids_are_derived_uuids_and_decode_back_to_empty():
     assert derived_id(ENTRY.id, "x") != derived_id("other", "x")
     decoded = decode_registry_object_list(object_list(etree.tostring(element).decode()))[0].document_entries[0]
     assert decoded == ENTRY
+
+
+@pytest.mark.parametrize(("object_id", "key", "expected"), [
+    ("urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1", "code|urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a|0",
+     "urn:uuid:aef6276f-5831-539e-86ca-3a28d5dc8708"),
+    ("Dokument-ø", "external-id|x", "urn:uuid:69afb0f0-52a7-5b67-9dbd-319bebfbdd2d"),
+])
+def test_derived_ids_are_the_uuid5_of_object_id_and_key(object_id, key, expected):
+    # stored XML holds these ids: the value must never change
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "urn:xdsno:ebrim:generated-id")
+    assert derived_id(object_id, key) == expected == f"urn:uuid:{uuid.uuid5(namespace, object_id + '|' + key)}"
 
 
 def test_explicit_classification_ids_are_kept_on_encoding():

@@ -3,7 +3,10 @@
 The registry is seeded through the service; the checks then judge a new submission (as sent,
 with symbolic ids) on both databases.
 """
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import event
 
 from profiles.model import Association
 from profiles.vocabulary import AssociationType, ObjectType, SubmissionSetStatus
@@ -290,6 +293,17 @@ def test_replacement_deprecates_the_original_and_its_addenda_and_transformations
                                uuid_of(registry_engine, addendum_of_addendum)}
 
 
+def test_what_a_replacement_deprecates_is_found_with_one_query_per_level(service, registry_engine, existing):
+    """original ← addendum ← addendum of the addendum: three levels, three SELECTs."""
+    original = uuid_of(registry_engine, existing)
+    addendum = register_ok(service, relationship_submission(AssociationType.APPEND, original))
+    register_ok(service, relationship_submission(AssociationType.APPEND, uuid_of(registry_engine, addendum)))
+    replacement = relationship_submission(AssociationType.REPLACE, original)
+    with registry_engine.connect() as conn, recorded_statements(registry_engine) as statements:
+        assert len(documents_to_deprecate(conn, replacement)) == 3
+    assert len(selects(statements)) == 3, statements
+
+
 def test_only_rplc_and_xfrm_rplc_replace():
     submission = relationship_submission(AssociationType.APPEND, UNKNOWN).with_changes(associations=(
         Association(id="a", association_type=AssociationType.TRANSFORM_AND_REPLACE, source="d", target="t1"),
@@ -297,3 +311,39 @@ def test_only_rplc_and_xfrm_rplc_replace():
         Association(id="c", association_type=AssociationType.TRANSFORM, source="d", target="t3"),
         Association(id="e", association_type=AssociationType.SIGNS, source="d", target="t4")))
     assert replaced_targets(submission) == ["t1", "t2"]
+
+
+# --- lookups ------------------------------------------------------------------------------
+
+def test_the_checks_look_stored_objects_up_in_one_query_per_kind_of_key(registry_engine, existing):
+    """A given urn:uuid id and an existing association target: one entryUUID lookup for both,
+    one uniqueId lookup (the default policy reads no known patients)."""
+    target = uuid_of(registry_engine, existing)
+    submission = relationship_submission(AssociationType.REPLACE, target)
+    submission = submission.with_changes(
+        submission_sets=tuple(s.with_changes(id="urn:uuid:0b0e7f27-4d6c-4b6b-9d0e-3a1c2f6e9a11")
+                              for s in submission.submission_sets),
+        associations=tuple(a.with_changes(source="urn:uuid:0b0e7f27-4d6c-4b6b-9d0e-3a1c2f6e9a11")
+                           if a.source == samples.SUBMISSION_SET else a for a in submission.associations))
+    with recorded_statements(registry_engine) as statements:
+        assert judge(registry_engine, submission) == []
+    assert len(selects(statements)) == 2, statements
+
+
+def selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+@contextmanager
+def recorded_statements(engine):
+    """The SQL statements run on `engine` inside the block (SQLite's BEGIN among them)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
