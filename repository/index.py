@@ -13,6 +13,8 @@ removes rows. The uniqueId is the primary key, so one uniqueId can never point a
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -156,11 +158,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL: retrieves (readers) never wait for an ITI-41 insert (the writer).
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _use_wal(cursor, wait_seconds: float = 30.0) -> None:
+    # Switching to WAL answers "database is locked" at once, without the busy handler, while
+    # another process opens the fresh file too (gunicorn workers starting): retry a while.
+    # (The registry's engine does the same; actors share no code beyond soap and profiles.)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _row(document: StoredDocument, now: datetime) -> dict:
