@@ -30,13 +30,8 @@ from .ebrim import decode_registry_object_list
 from .errors import ErrorCode, Issue
 from .model import DocumentEntry, Slot
 from .responses import adhoc_query_response
-from .stored_queries import parse_param_values
+from .stored_queries import PATIENT_PARAMETERS, parse_param_values
 from .vocabulary import RIM, RS
-
-#: the stored-query parameters naming patients (ITI TF-2 3.18.4.1.2.3.7, 3.51.4.1.2)
-PATIENT_PARAMETERS = frozenset({
-    "$XDSDocumentEntryPatientId", "$XDSSubmissionSetPatientId", "$XDSFolderPatientId", "$patientId",
-})
 
 _ADHOC_QUERY = f"{{{RIM}}}AdhocQuery"
 _SLOT = f"{{{RIM}}}Slot"

@@ -301,6 +301,10 @@ STORED_QUERIES: tuple[StoredQueryDef, ...] = (
     _FIND_DOCUMENTS_MULTIPLE, _FIND_FOLDERS_MULTIPLE,
 )  # fmt: skip
 
+#: the parameters naming patients, in any stored query (ITI TF-2 3.18.4.1.2.3.7, 3.51.4.1.2)
+PATIENT_PARAMETERS = frozenset(param.name for query in STORED_QUERIES for param in query.params
+                               if param.kind is ValueKind.PATIENT_ID)
+
 _BY_ID = {query.id: query for query in STORED_QUERIES}
 _BY_NAME = {query.name: query for query in STORED_QUERIES}
 

@@ -52,6 +52,7 @@ import httpx
 
 from scripts.federation_data import ENTERPRISES, HOLDINGS, PATIENTS, Enterprise, provide_and_register_request
 from scripts.federation_xua import FederationXUA, make_federation_xua
+from scripts.processes import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NATIONAL_COMMUNITY = "urn:oid:2.16.578.1.12.4.1.7.1.1"
@@ -198,13 +199,7 @@ def wait_healthy(node: Node, timeout: float = 30.0) -> None:
 
 def stop_node(node: Node) -> None:
     """Stop a node this script started (by its own process handle)."""
-    if node.process.poll() is None:
-        node.process.terminate()
-        try:
-            node.process.wait(10)
-        except subprocess.TimeoutExpired:
-            node.process.kill()
-            node.process.wait(5)
+    stop_process(node.process)
 
 
 def enterprise_args(enterprise: Enterprise, profile: str = "norway") -> list[str]:

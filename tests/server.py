@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from scripts.processes import stop_process
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,11 +57,7 @@ def running_server(data_dir: Path, *args: str, env: dict[str, str] | None = None
         _wait_until_healthy(server, timeout, log.name, tls or True)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 

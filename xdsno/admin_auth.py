@@ -198,8 +198,7 @@ def is_guarded(path: str) -> bool:
     return path.startswith(ADMIN_PREFIX) or path.rstrip("/") == ACCESS_LOG_PATH
 
 
-def guard_admin_mounts(mounts: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+def guard_admin_mounts(mounts: Mapping[str, Any], access: AdminAccess) -> dict[str, Any]:
     """`mounts` with every /admin/* and /innsynslogg app behind one AdminGuard each."""
-    access = admin_access(settings)
     return {path: AdminGuard(app, access, access_log=path.rstrip("/") == ACCESS_LOG_PATH) if is_guarded(path)
             else app for path, app in mounts.items()}

@@ -24,7 +24,7 @@ from soap.mount import PathDispatcher
 from soap.router import SoapRouter
 
 from . import __version__
-from .admin_auth import guard_admin_mounts
+from .admin_auth import admin_access, guard_admin_mounts
 from .audit.setup import audit_read_apps, install_audit
 from .settings import Settings
 from .validate_http import VALIDATE_PATH, ValidateApp
@@ -43,7 +43,8 @@ ENDPOINT_PATHS = {
 def build_app(settings: Settings) -> PathDispatcher:
     routers = {actor: _router_for(actor, settings) for actor in settings.actors}
     install_xua(routers, settings, ENDPOINT_PATHS)
-    install_removal_guard(routers, settings)
+    admins = admin_access(settings)  # one set of admin credentials: /admin/*, /innsynslogg, removals
+    install_removal_guard(routers, admins)
     mounts: dict[str, Any] = {ENDPOINT_PATHS[actor]: router for actor, router in routers.items()}
     mounts["/health"] = HealthApp(settings, routers)
     mounts[VALIDATE_PATH] = ValidateApp(settings)
@@ -56,7 +57,7 @@ def build_app(settings: Settings) -> PathDispatcher:
 
         mounts[ADMIN_BLOCKS_PATH] = blocks_admin_app(settings)
     mounts.update(audit_read_apps(settings))
-    mounts = guard_admin_mounts(mounts, settings)
+    mounts = guard_admin_mounts(mounts, admins)
     # last: every SOAP endpoint and /admin/* call mounted above gets its audit record, refused ones too
     return PathDispatcher(install_audit(mounts, settings, ENDPOINT_PATHS))
 

@@ -17,8 +17,7 @@ from soap import faults
 from soap.faults import SoapFault
 from soap.router import SoapRequest, SoapRouter
 
-from .admin_auth import AdminAccess, Refused, admin_access
-from .settings import Settings
+from .admin_auth import AdminAccess, Refused
 
 REMOVE_METADATA = "urn:ihe:iti:2010:DeleteDocumentSet"
 REMOVE_DOCUMENTS = "urn:ihe:iti:2017:RemoveDocuments"
@@ -43,10 +42,9 @@ class RemovalGuard:
                                            f"{refused.reason}. Send: {accepted}") from None
 
 
-def install_removal_guard(routers: Mapping[str, SoapRouter], settings: Settings) -> None:
+def install_removal_guard(routers: Mapping[str, SoapRouter], access: AdminAccess) -> None:
     """A RemovalGuard on every router serving a removal (the registry's, the repository's)."""
-    guard = None
+    guard = RemovalGuard(access)
     for router in routers.values():
         if router.actions & REMOVALS.keys():
-            guard = guard or RemovalGuard(admin_access(settings))
             router.add_before_dispatch(guard)

@@ -33,12 +33,20 @@ def screen(conn: Connection, found: Found, patient_ids: Sequence[str], access: D
            context: Mapping[str, Any]) -> tuple[Found, Verdict]:
     """`found` without what `access` does not allow, and the verdict; `patient_ids` are the
     patients the request is judged by (see the module docstring)."""
-    entries = decode_entries(xml for _, xml in xml_of(conn, found.documents)) if found.documents else []
+    entries = decode_entries(_documents_xml(conn, found)) if found.documents else []
     verdict = access.visible(context, entries, patient_ids)
     if verdict.refusal is not None:
         return NOTHING, verdict
     hidden = set(found.documents) - verdict.allowed
     return (_without(conn, found, hidden) if hidden else found), verdict
+
+
+def _documents_xml(conn: Connection, found: Found) -> list[bytes]:
+    """The stored XML of the DocumentEntries found: what the query read already, else read now."""
+    if found.stored is not None:
+        documents = set(found.documents)
+        return [obj.xml for obj in found.stored if obj.entry_uuid in documents]
+    return [xml for _, xml in xml_of(conn, found.documents)]
 
 
 def answered_patients(conn: Connection, found: Found) -> list[str]:
@@ -52,8 +60,10 @@ def _without(conn: Connection, found: Found, hidden: set[str]) -> Found:
                   if a.source not in hidden and a.target not in hidden}
     objects = [*found.submission_sets, *documents, *found.folders]
     patients = frozenset(p for p in patient_ids_of(conn, objects).values() if p) if objects else frozenset()
-    return Found(found.submission_sets, documents, found.folders,
-                 [uuid for uuid in found.associations if uuid in kept_links], patients)
+    associations = [uuid for uuid in found.associations if uuid in kept_links]
+    kept = {*found.submission_sets, *documents, *found.folders, *associations}
+    stored = None if found.stored is None else [obj for obj in found.stored if obj.entry_uuid in kept]
+    return Found(found.submission_sets, documents, found.folders, associations, patients, stored)
 
 
 __all__ = ["answered_patients", "screen"]

@@ -77,6 +77,7 @@ from registry.store.schema import document_entry, registry_object, submission_lo
 from soap.addressing import request_headers  # noqa: E402
 from soap.message import write_message  # noqa: E402
 from soap.splice import serialize  # noqa: E402
+from scripts.processes import stop_process  # noqa: E402
 from tests.profiles import samples  # noqa: E402
 
 REGISTER = "urn:ihe:iti:2007:RegisterDocumentSet-b"
@@ -392,12 +393,7 @@ def child(command: list[str], port: int, log: Path, ready_path: str) -> Iterator
                 raise SystemExit(f"{command[:4]} did not answer in time")
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
 
 
 def xdsno_serve(url: str, work: Path, name: str):

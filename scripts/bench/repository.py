@@ -74,6 +74,7 @@ from soap.addressing import request_headers  # noqa: E402
 from soap.client import SoapClient  # noqa: E402
 from soap.message import write_message  # noqa: E402
 from soap.mtom import OutgoingAttachment, include_element, new_content_id  # noqa: E402
+from scripts.processes import stop_process  # noqa: E402
 from tests.repository import support  # noqa: E402
 
 KiB, MiB = 1024, 1024 * 1024
@@ -153,11 +154,7 @@ def xdsno_node(kind: str, data_dir: Path, s3: S3BlobStore | None, args) -> Itera
         wait_until_healthy(node, log.name)
         yield node
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 

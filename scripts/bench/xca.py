@@ -54,6 +54,7 @@ from lxml import etree  # noqa: E402
 from profiles.errors import Status  # noqa: E402
 from profiles.responses import adhoc_query_response, read_registry_response  # noqa: E402
 from profiles.vocabulary import QUERY, RIM  # noqa: E402
+from scripts.processes import stop_process  # noqa: E402
 from soap.client import SoapClient  # noqa: E402
 
 ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
@@ -136,7 +137,7 @@ def start_fakes(count: int, documents: int, latency: float, spread: float, threa
             fakes[-1].url = f"http://127.0.0.1:{int(process.stdout.readline())}/xca"
     except BaseException:
         for fake in fakes:
-            stop(fake.process)
+            stop_process(fake.process)
         raise
     return fakes
 
@@ -167,16 +168,6 @@ def _env(extra: dict) -> dict:
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def cpu_seconds(pids: list[int]) -> float | None:
@@ -432,9 +423,9 @@ def main() -> None:
             logs = [gw.node.log_path.read_text(errors="replace") for gw in gateways]
     finally:
         for gw in gateways:
-            stop(gw.node.process)
+            stop_process(gw.node.process)
         for fake in fakes:
-            stop(fake.process)
+            stop_process(fake.process)
     print_table(args, count, fakes, slowest, medians, rows, seconds, rounds, load_before, load_average())
     errors = sum(log.count(" ERROR ") for log in logs)
     if errors:

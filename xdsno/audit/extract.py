@@ -22,15 +22,10 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from profiles.errors import Status
-from profiles.stored_queries import by_id, parse_param_values
+from profiles.stored_queries import PATIENT_PARAMETERS, by_id, parse_param_values
 from profiles.vocabulary import LCM, QUERY, RIM, RMD, RS, XDSB, DocumentEntryScheme, SubmissionSetScheme
 
 from .record import DocumentRef, QueryRef
-
-#: stored-query parameters naming patients (ITI TF-2 3.18.4.1.2.3.7, 3.51.4.1.2)
-PATIENT_PARAMETERS = frozenset({
-    "$XDSDocumentEntryPatientId", "$XDSSubmissionSetPatientId", "$XDSFolderPatientId", "$patientId",
-})
 
 _EXTRINSIC = f"{{{RIM}}}ExtrinsicObject"
 _PACKAGE = f"{{{RIM}}}RegistryPackage"

@@ -59,8 +59,7 @@ class OutboundAudit:
 
     def __call__(self, exchange: Exchange) -> None:
         record = self.outbound_record(exchange)
-        environ = exchange.context if isinstance(exchange.context, dict) else {}
-        pending = environ.get(PENDING_KEY)
+        pending = _environ(exchange).get(PENDING_KEY)
         if pending is None or not pending.add(record):
             self.recorder.record(record)
 
@@ -74,18 +73,16 @@ class OutboundAudit:
         if event.transaction == "ITI-39":
             resolve_patients(self.recorder.store, facts)
         outcome, description = self._outcome(exchange, facts)
-        local = Requestor(endpoint=self.local_url)
-        remote = exchange.url
-        retrieve = event.transaction in _IMPORTS
-        environ: dict[str, Any] = exchange.context if isinstance(exchange.context, dict) else {}
+        local, remote = self.local_url, exchange.url
+        retrieve = event.transaction in _IMPORTS  # the data flows from the other end to this node
         return AuditRecord(
             event=event, outcome=outcome, outcome_description=description, actor=self.actor,
             wsa_action=exchange.action,
             message_id=getattr(reply, "request_message_id", "") or "",
-            requestor=Requestor(endpoint=remote) if retrieve else local,
-            destination=self.local_url if retrieve else remote,
+            requestor=Requestor(endpoint=remote if retrieve else local),
+            destination=local if retrieve else remote,
             source_id=self.recorder.node.source_id, site_id=self.recorder.node.site_id,
-            user=audit_user(environ), patients=tuple(facts.patients), documents=tuple(facts.documents),
+            user=audit_user(_environ(exchange)), patients=tuple(facts.patients), documents=tuple(facts.documents),
             submission_set=facts.submission_set, query=facts.query, home_community_id=exchange.home_community_id or
             home_community(facts, self.recorder.node.site_id),
             outbound=True,
@@ -95,6 +92,9 @@ class OutboundAudit:
     def _outcome(exchange: Exchange, facts) -> tuple[Outcome, str]:
         if exchange.reply is None:
             return Outcome.MAJOR_FAILURE, f"no answer from {exchange.url}: {exchange.failure}"
-        status = exchange.reply.status_code
-        return soap_outcome(status if status >= 400 and exchange.reply.fault is None else 200,
-                            exchange.reply.fault, facts, None)
+        return soap_outcome(exchange.reply.status_code, exchange.reply.fault, facts, None)
+
+
+def _environ(exchange: Exchange) -> dict[str, Any]:
+    """The WSGI environ of the request that caused the exchange (empty when there was none)."""
+    return exchange.context if isinstance(exchange.context, dict) else {}
